@@ -1,0 +1,60 @@
+/* ops/ops.h - what the ops share (internal): the context, work memory, row walking, checks.
+ *
+ * An op checks shapes once, reserves the work memory it needs, then runs one task on the pool;
+ * the task splits rows by (ith, nth) and calls kernels from ctx->k on contiguous rows. Input
+ * rows that are strided along ne[0] are gathered into per-thread scratch first.
+ */
+#ifndef LMRT_OPS_H
+#define LMRT_OPS_H
+
+#include "../simd/kernels.h"
+
+struct lm_ctx {
+    struct lm_pool *pool;
+    const struct lm_kernels *k;
+    uint8_t *work; /* 64-byte aligned, work_size bytes, grown on demand */
+    size_t work_size;
+};
+
+/* Make ctx->work at least n bytes (reallocates only when it grows). */
+lm_status lm_ctx_reserve(struct lm_ctx *ctx, size_t n);
+
+/* Per-thread slices of the work memory: slice i of nth, each `each` bytes rounded to 64. */
+static inline size_t lm_round64(size_t n) { return (n + 63) & ~(size_t)63; }
+static inline void *lm_ctx_slice(struct lm_ctx *ctx, int i, size_t each) {
+    return ctx->work + (size_t)i * lm_round64(each);
+}
+
+/* [*i0, *i1): thread ith's share of n items, in chunks of `step` (the last may be short). */
+static inline void lm_split(int64_t n, int64_t step, int ith, int nth, int64_t *i0, int64_t *i1) {
+    int64_t chunks = (n + step - 1) / step;
+    int64_t c0 = chunks * ith / nth, c1 = chunks * (ith + 1) / nth;
+    *i0 = c0 * step < n ? c0 * step : n;
+    *i1 = c1 * step < n ? c1 * step : n;
+}
+
+/* Flat row r of t (over ne[1..3]) -> pointer to its first element. */
+static inline char *lm_row_ptr(const struct lm_tensor *t, int64_t r) {
+    int64_t i1 = r % t->ne[1], i2 = (r / t->ne[1]) % t->ne[2], i3 = r / (t->ne[1] * t->ne[2]);
+    return (char *)t->data + i1 * t->nb[1] + i2 * t->nb[2] + i3 * t->nb[3];
+}
+
+/* Row r of an F32 tensor as a contiguous array: in place, or gathered into tmp (ne[0] floats)
+ * when the row is strided. */
+static inline const float *lm_row_f32(const struct lm_tensor *t, int64_t r, float *tmp) {
+    const char *p = lm_row_ptr(t, r);
+    if (t->nb[0] == sizeof(float)) return (const float *)p;
+    for (int64_t i = 0; i < t->ne[0]; i++)
+        tmp[i] = *(const float *)(p + i * t->nb[0]);
+    return tmp;
+}
+
+/* Checks shared by the ops; each returns LM_EINVAL with a message naming the op. */
+lm_status lm_check_ctx(const struct lm_ctx *ctx, const char *op);
+lm_status lm_check_f32(const struct lm_tensor *t, const char *op, const char *what);
+/* F32, with contiguous rows (nb[0] == 4): what an op writes. */
+lm_status lm_check_f32_out(const struct lm_tensor *t, const char *op, const char *what);
+lm_status lm_check_same_shape(const struct lm_tensor *a, const struct lm_tensor *b, const char *op,
+                              const char *an, const char *bn);
+
+#endif

@@ -1,0 +1,293 @@
+/* lmrt.h - the one public header of lmrt, a transformer runtime in C11.
+ *
+ * Contract: every fallible call returns an lm_status (LM_OK = 0, errors negative) and, on error,
+ * leaves a per-thread message naming what is wrong (lm_last_error()). Nothing here aborts on bad
+ * input or prints to stdout. Tensors never own memory: they view an mmap, an arena or a buffer.
+ * Ops take the destination first, inputs const, and the context last.
+ */
+#ifndef LMRT_H
+#define LMRT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status ------------------------------------------------------------------------------ */
+
+typedef enum lm_status {
+    LM_OK = 0,
+    LM_EIO = -1,          /* a file could not be opened, read or mapped */
+    LM_EFORMAT = -2,      /* a file or message is malformed or truncated */
+    LM_ENOMEM = -3,       /* an allocation failed or an arena is full */
+    LM_EINVAL = -4,       /* a bad argument: shape, dtype, null, mixed devices */
+    LM_EUNSUPPORTED = -5, /* valid but not implemented here (dtype, ISA, feature) */
+    LM_ERANGE = -6,       /* a value past a limit: context length, index, count */
+    LM_ENOTFOUND = -7,    /* a named key, tensor or file is absent */
+} lm_status;
+
+const char *lm_status_str(lm_status s);
+/* The message of the last error raised on this thread ("" if none). */
+const char *lm_last_error(void);
+/* Record an error for this thread and return s, so callers can `return lm_error(...)`. */
+lm_status lm_error(lm_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void lm_clear_error(void);
+
+/* ---- logging (stderr; level from LMRT_LOG=error|warn|info|debug, default warn) ------------ */
+
+enum lm_log_level { LM_LOG_ERROR, LM_LOG_WARN, LM_LOG_INFO, LM_LOG_DEBUG };
+void lm_log(enum lm_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool lm_log_enabled(enum lm_log_level level);
+
+/* ---- time -------------------------------------------------------------------------------- */
+
+uint64_t lm_time_ns(void); /* monotonic */
+
+/* ---- dtypes ------------------------------------------------------------------------------ */
+
+enum lm_dtype {
+    LM_F32,
+    LM_F16,
+    LM_BF16,
+    LM_Q8_0,
+    LM_Q4_0,
+    LM_Q4_1,
+    LM_Q4_K,
+    LM_Q5_K,
+    LM_Q6_K,
+    LM_I32,
+    LM_DTYPE_COUNT
+};
+
+struct lm_dtype_info {
+    const char *name;  /* "f32", "q4_0", ... as llama.cpp names them */
+    int32_t blck;      /* elements per block (1 for plain types) */
+    uint32_t size;     /* bytes per block */
+    int32_t gguf_type; /* GGML type id in GGUF files */
+    bool quantized;
+};
+
+const struct lm_dtype_info *lm_dtype_info(enum lm_dtype t); /* NULL if t is out of range */
+const char *lm_dtype_name(enum lm_dtype t);
+/* dtype for a GGUF type id; LM_EUNSUPPORTED naming the id if lmrt does not read it. */
+lm_status lm_dtype_from_gguf(int32_t gguf_type, enum lm_dtype *out);
+/* Bytes of a row of n elements; 0 if n is not a whole number of blocks. */
+size_t lm_row_size(enum lm_dtype t, int64_t n);
+
+/* IEEE half and bfloat16 scalars (round to nearest even; NaN stays NaN). */
+float lm_f16_to_f32(uint16_t h);
+uint16_t lm_f32_to_f16(float f);
+float lm_bf16_to_f32(uint16_t h);
+uint16_t lm_f32_to_bf16(float f);
+
+/* ---- tensors ----------------------------------------------------------------------------- */
+
+#define LM_MAX_DIMS 4
+
+struct lm_buffer; /* a device buffer (rt/backend.h); NULL for host memory */
+
+struct lm_tensor {
+    enum lm_dtype dtype;
+    int32_t ndim;
+    int64_t ne[LM_MAX_DIMS]; /* elements per dim; ne[0] is contiguous; unused dims are 1 */
+    int64_t nb[LM_MAX_DIMS]; /* byte strides; nb[0] is the block size for quantized types */
+    void *data;
+    struct lm_buffer *buf;
+    const char *name;
+};
+
+/* A contiguous tensor over data. LM_EINVAL if ne[0] is not a whole number of blocks or a dim < 1.
+ */
+lm_status lm_tensor_init(struct lm_tensor *t, enum lm_dtype dtype, int ndim, const int64_t *ne,
+                         void *data);
+/* Contiguous 1-4 dim shorthands for callers that know their shapes are valid. */
+struct lm_tensor lm_tensor_1d(enum lm_dtype dtype, int64_t ne0, void *data);
+struct lm_tensor lm_tensor_2d(enum lm_dtype dtype, int64_t ne0, int64_t ne1, void *data);
+struct lm_tensor lm_tensor_3d(enum lm_dtype dtype, int64_t ne0, int64_t ne1, int64_t ne2,
+                              void *data);
+
+int64_t lm_tensor_nelem(const struct lm_tensor *t);
+int64_t lm_tensor_nrows(const struct lm_tensor *t); /* ne[1]*ne[2]*ne[3] */
+size_t lm_tensor_nbytes(const struct lm_tensor *t); /* span from data to the last byte + 1 */
+bool lm_tensor_is_contiguous(const struct lm_tensor *t);
+bool lm_tensor_same_shape(const struct lm_tensor *a, const struct lm_tensor *b);
+/* Pointer to element row (i1, i2, i3). */
+static inline void *lm_tensor_row(const struct lm_tensor *t, int64_t i1, int64_t i2, int64_t i3) {
+    return (char *)t->data + i1 * t->nb[1] + i2 * t->nb[2] + i3 * t->nb[3];
+}
+
+/* Views share src's data. slice: elements [start, start+len) of dim (blocks for dim 0 of a
+ * quantized type must stay whole). reshape: src must be contiguous. transpose: swap dims d0, d1
+ * (not dim 0 of a quantized type). */
+lm_status lm_tensor_slice(struct lm_tensor *dst, const struct lm_tensor *src, int dim,
+                          int64_t start, int64_t len);
+lm_status lm_tensor_reshape(struct lm_tensor *dst, const struct lm_tensor *src, int ndim,
+                            const int64_t *ne);
+lm_status lm_tensor_transpose(struct lm_tensor *dst, const struct lm_tensor *src, int d0, int d1);
+
+/* ---- memory: 64-byte-aligned arena ------------------------------------------------------- */
+
+#define LM_ALIGN 64
+
+struct lm_arena {
+    uint8_t *base;
+    size_t size, used;
+};
+
+lm_status lm_arena_init(struct lm_arena *a, size_t size);
+void lm_arena_free(struct lm_arena *a);
+/* n bytes, 64-byte aligned; NULL and LM_ENOMEM (naming sizes) when the arena is full. */
+void *lm_arena_alloc(struct lm_arena *a, size_t n);
+/* Allocate a contiguous tensor of the given shape from the arena. */
+lm_status lm_arena_tensor(struct lm_arena *a, struct lm_tensor *t, enum lm_dtype dtype, int ndim,
+                          const int64_t *ne);
+static inline size_t lm_arena_mark(const struct lm_arena *a) { return a->used; }
+static inline void lm_arena_reset(struct lm_arena *a, size_t mark) { a->used = mark; }
+
+void *lm_aligned_alloc(size_t n); /* 64-byte aligned, zeroed; NULL + LM_ENOMEM on failure */
+void lm_aligned_free(void *p);
+
+/* ---- read-only file mapping -------------------------------------------------------------- */
+
+struct lm_mapped_file {
+    const uint8_t *data;
+    size_t size;
+};
+
+lm_status lm_file_map(const char *path, struct lm_mapped_file *out);
+void lm_file_unmap(struct lm_mapped_file *f);
+
+/* ---- threads ----------------------------------------------------------------------------- */
+
+struct lm_pool;
+typedef void (*lm_task_fn)(void *arg, int ith, int nth);
+
+int lm_cpu_physical_cores(void);
+/* n_threads 0 = physical cores. The calling thread is worker 0. */
+lm_status lm_pool_create(int n_threads, struct lm_pool **out);
+void lm_pool_free(struct lm_pool *p);
+int lm_pool_size(const struct lm_pool *p);
+/* Run fn(arg, ith, nth) on every worker and wait for all. Not reentrant. */
+void lm_pool_run(struct lm_pool *p, lm_task_fn fn, void *arg);
+/* Inside a task only: wait until every worker of the run arrives. */
+void lm_pool_barrier(struct lm_pool *p);
+
+/* ---- kernel levels ----------------------------------------------------------------------- */
+
+enum lm_isa { LM_ISA_REF, LM_ISA_AVX2, LM_ISA_AVX512, LM_ISA_NEON, LM_ISA_COUNT };
+
+const char *lm_isa_name(enum lm_isa isa);
+/* ISA from "ref", "avx2", ...; LM_EINVAL for an unknown name. */
+lm_status lm_isa_parse(const char *name, enum lm_isa *out);
+/* True when this build has kernels for isa and this CPU can run them. */
+bool lm_isa_available(enum lm_isa isa);
+/* The level to use: LMRT_ISA if set (LM_EUNSUPPORTED if unavailable), else the best one. */
+lm_status lm_isa_select(enum lm_isa *out);
+
+/* ---- op context: thread pool + kernel table + scratch ------------------------------------ */
+
+struct lm_ctx;
+
+/* n_threads 0 = physical cores; ISA from lm_isa_select(). */
+lm_status lm_ctx_create(int n_threads, struct lm_ctx **out);
+void lm_ctx_free(struct lm_ctx *ctx);
+/* Force a kernel level (LM_EUNSUPPORTED if unavailable). */
+lm_status lm_ctx_set_isa(struct lm_ctx *ctx, enum lm_isa isa);
+enum lm_isa lm_ctx_isa(const struct lm_ctx *ctx);
+int lm_ctx_threads(const struct lm_ctx *ctx);
+
+/* ---- ops ---------------------------------------------------------------------------------
+ * Shapes use ggml order: ne[0] first. Unless said otherwise inputs and outputs are F32, the op
+ * runs over every row (ne[1..3]), and dst may alias an input of the same shape. Output rows
+ * must be contiguous (nb[0] == element size); inputs may be any strided view.
+ */
+
+/* y (N, M) = x (K, M) W^T, W (K, N) any dtype, x and y F32. Quantized W: x rows are quantized
+ * to 8-bit blocks and dotted with integer arithmetic. Extra dims of x/y broadcast over W. */
+lm_status lm_matmul(struct lm_tensor *y, const struct lm_tensor *x, const struct lm_tensor *w,
+                    struct lm_ctx *ctx);
+
+/* y = x / rms(x) * w per row (w (n) or NULL). */
+lm_status lm_rmsnorm(struct lm_tensor *y, const struct lm_tensor *x, const struct lm_tensor *w,
+                     float eps, struct lm_ctx *ctx);
+/* y = (x - mean) / sqrt(var + eps) * w + b per row (w, b (n) or NULL). */
+lm_status lm_layernorm(struct lm_tensor *y, const struct lm_tensor *x, const struct lm_tensor *w,
+                       const struct lm_tensor *b, float eps, struct lm_ctx *ctx);
+/* y = x / max(||x||, eps) per row. */
+lm_status lm_l2norm(struct lm_tensor *y, const struct lm_tensor *x, float eps, struct lm_ctx *ctx);
+
+enum lm_rope_mode {
+    LM_ROPE_ADJACENT, /* rotate (x[2i], x[2i+1]): GGUF llama */
+    LM_ROPE_HALF,     /* rotate (x[i], x[i+n_rot/2]): HF / NeoX */
+};
+struct lm_rope_params {
+    int64_t n_rot;             /* leading dims rotated (even, <= head dim); 0 = head dim */
+    float base;                /* theta base, e.g. 10000 */
+    float freq_scale;          /* positions are multiplied by this; 0 = 1 */
+    const float *freq_factors; /* (n_rot/2) divisors of each frequency, or NULL */
+    enum lm_rope_mode mode;
+};
+/* x, y (hd, n_head, n_tok); pos I32 (n_tok). */
+lm_status lm_rope(struct lm_tensor *y, const struct lm_tensor *x, const struct lm_tensor *pos,
+                  const struct lm_rope_params *p, struct lm_ctx *ctx);
+
+/* y = softmax(x * scale) per row. */
+lm_status lm_softmax(struct lm_tensor *y, const struct lm_tensor *x, float scale,
+                     struct lm_ctx *ctx);
+
+/* Key j is visible to query i when seq ids match (k_seq[j] == q_seq[i]; a negative k_seq marks
+ * padding), and, if causal, k_pos[j] <= q_pos[i], and, if window > 0, q_pos[i] - k_pos[j] <
+ * window. NULL arrays mean: q_pos[i] = n_kv - n_q + i, k_pos[j] = j, all seq ids 0. A query
+ * with no visible key gets zeros. */
+struct lm_attn_params {
+    float scale; /* 0 = 1/sqrt(hd) */
+    bool causal;
+    int32_t window;
+    const int32_t *q_pos, *k_pos; /* (n_q), (n_kv) */
+    const int32_t *q_seq, *k_seq; /* (n_q), (n_kv) */
+};
+/* o, q (hd, n_head, n_q); k, v (hd, n_kv_head, n_kv) F32 or F16; n_head % n_kv_head == 0 (GQA).
+ * Keys are visited in tiles with an online softmax: no (n_q, n_kv) score matrix is formed. */
+lm_status lm_attention(struct lm_tensor *o, const struct lm_tensor *q, const struct lm_tensor *k,
+                       const struct lm_tensor *v, const struct lm_attn_params *p,
+                       struct lm_ctx *ctx);
+
+enum lm_gelu_kind { LM_GELU_ERF, LM_GELU_TANH };
+lm_status lm_silu(struct lm_tensor *y, const struct lm_tensor *x, struct lm_ctx *ctx);
+lm_status lm_gelu(struct lm_tensor *y, const struct lm_tensor *x, enum lm_gelu_kind kind,
+                  struct lm_ctx *ctx);
+/* y = silu(gate) * up. */
+lm_status lm_swiglu(struct lm_tensor *y, const struct lm_tensor *gate, const struct lm_tensor *up,
+                    struct lm_ctx *ctx);
+/* y = a + b, y = a * b; b broadcasts when each b->ne[i] divides a->ne[i]. */
+lm_status lm_add(struct lm_tensor *y, const struct lm_tensor *a, const struct lm_tensor *b,
+                 struct lm_ctx *ctx);
+lm_status lm_mul(struct lm_tensor *y, const struct lm_tensor *a, const struct lm_tensor *b,
+                 struct lm_ctx *ctx);
+lm_status lm_scale(struct lm_tensor *y, const struct lm_tensor *x, float s, struct lm_ctx *ctx);
+
+/* y (n, n_idx) F32 = rows idx (I32 (n_idx)) of table (n, n_rows) of any dtype. An index out of
+ * range is LM_ERANGE naming it. */
+lm_status lm_get_rows(struct lm_tensor *y, const struct lm_tensor *table,
+                      const struct lm_tensor *idx, struct lm_ctx *ctx);
+
+/* Causal depthwise conv over time: x, y (C, T); w (k, C); state (C, k-1) holds the previous
+ * k-1 inputs (oldest first) and is updated to the last k-1; NULL state = zeros, not kept. */
+lm_status lm_conv1d_causal(struct lm_tensor *y, const struct lm_tensor *x,
+                           const struct lm_tensor *w, struct lm_tensor *state, struct lm_ctx *ctx);
+
+/* y (n, n_seq) = mean of the rows of x (n, T) in [offsets[s], offsets[s+1]). */
+lm_status lm_mean_pool(struct lm_tensor *y, const struct lm_tensor *x, const int32_t *offsets,
+                       int64_t n_seq, struct lm_ctx *ctx);
+
+/* dst (n, ...) any dtype = quantized src F32 rows; and back. Same shape. */
+lm_status lm_quantize(struct lm_tensor *dst, const struct lm_tensor *src, struct lm_ctx *ctx);
+lm_status lm_dequantize(struct lm_tensor *dst, const struct lm_tensor *src, struct lm_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LMRT_H */
