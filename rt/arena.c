@@ -54,14 +54,7 @@ lm_status lm_arena_tensor(struct lm_arena *a, struct lm_tensor *t, enum lm_dtype
                           const int64_t *ne) {
     lm_status s = lm_tensor_init(t, dtype, ndim, ne, NULL);
     if (s) return s;
-    size_t n = lm_row_size(dtype, t->ne[0]);
-    for (int i = 1; i < LM_MAX_DIMS; i++) {
-        if (n && (size_t)t->ne[i] > SIZE_MAX / n)
-            return lm_error(LM_ENOMEM, "tensor of shape %lld x %lld x %lld x %lld overflows",
-                            (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
-                            (long long)t->ne[3]);
-        n *= (size_t)t->ne[i];
-    }
+    size_t n = lm_tensor_nbytes(t); /* lm_tensor_init bounded it */
     t->data = lm_arena_alloc(a, n);
     return t->data ? LM_OK : LM_ENOMEM;
 }

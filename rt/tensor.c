@@ -19,6 +19,11 @@ static lm_status check_shape(enum lm_dtype dtype, int ndim, const int64_t *ne) {
     if (ne[0] % ti->blck)
         return lm_error(LM_EINVAL, "%s row of %lld elements is not a whole number of %d-blocks",
                         ti->name, (long long)ne[0], (int)ti->blck);
+    int64_t bytes = ne[0] / ti->blck;
+    for (int i = 0; i < ndim; i++) /* the whole extent must be addressable */
+        if (__builtin_mul_overflow(bytes, i ? ne[i] : (int64_t)ti->size, &bytes))
+            return lm_error(LM_ERANGE, "tensor of %d dims with ne[%d] = %lld is too large", ndim, i,
+                            (long long)ne[i]);
     return LM_OK;
 }
 

@@ -219,7 +219,9 @@ START_TEST(arena) {
     lm_arena_reset(&a, mark);
     ck_assert_uint_eq(a.used, mark);
     int64_t huge[4] = {1 << 30, 1 << 30, 1 << 30, 1 << 30};
-    ck_assert_int_eq(lm_arena_tensor(&a, &t, LM_F32, 4, huge), LM_ENOMEM);
+    ck_assert_int_eq(lm_arena_tensor(&a, &t, LM_F32, 4, huge), LM_ERANGE);
+    int64_t big[2] = {1 << 20, 1 << 20}; /* 4 TiB: representable, does not fit */
+    ck_assert_int_eq(lm_arena_tensor(&a, &t, LM_F32, 2, big), LM_ENOMEM);
     lm_arena_free(&a);
     lm_arena_free(&a); /* idempotent */
 }
