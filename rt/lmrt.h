@@ -188,6 +188,8 @@ bool lm_isa_available(enum lm_isa isa);
 lm_status lm_isa_select(enum lm_isa *out);
 
 /* ---- op context: thread pool + kernel table + scratch ------------------------------------ */
+/* A context runs one op at a time (its pool and work memory are shared by that op's threads):
+ * threads that issue ops concurrently each need their own context. */
 
 struct lm_ctx;
 
