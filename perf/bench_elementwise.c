@@ -9,8 +9,9 @@
  * rows come from memory.
  *
  * bytes = bytes read + bytes written by the op (weights included); the bar for these
- * memory-bound ops is >= 70% of the measured read bandwidth (perf/peak). flops are nominal
- * (the arithmetic of the formula, a SLEEF exp/erf/tanh counted as 10), only for the table.
+ * memory-bound ops is >= 70% of the measured read bandwidth (perf/peak). flops are nominal:
+ * the arithmetic the kernel spells out, each SLEEF exp/erf/tanh call counted as one, so
+ * peak_frac stays the memory fraction the bar is about even where SLEEF's cost bounds a case.
  * Each case is validated first: sampled rows (first, middle, last) against the _ref kernels,
  * or the whole output against the ref level for conv1d and get_rows; a mismatch exits 1.
  */
@@ -25,8 +26,8 @@
 enum op { RMSNORM, LAYERNORM, SILU, GELU_ERF, GELU_TANH, SWIGLU, ADD, N_OPS };
 static const char *op_names[N_OPS] = {"rmsnorm",   "layernorm", "silu", "gelu_erf",
                                       "gelu_tanh", "swiglu",    "add"};
-static const double op_bytes[N_OPS] = {8, 8, 8, 8, 8, 12, 12};   /* per element */
-static const double op_flops[N_OPS] = {3, 7, 14, 14, 16, 15, 1}; /* per element, nominal */
+static const double op_bytes[N_OPS] = {8, 8, 8, 8, 8, 12, 12}; /* per element */
+static const double op_flops[N_OPS] = {3, 5, 5, 3, 7, 6, 1};   /* per element, nominal */
 
 struct ew_case {
     enum op op;
