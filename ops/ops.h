@@ -57,4 +57,33 @@ lm_status lm_check_f32_out(const struct lm_tensor *t, const char *op, const char
 lm_status lm_check_same_shape(const struct lm_tensor *a, const struct lm_tensor *b, const char *op,
                               const char *an, const char *bn);
 
+/* ---- elementwise drivers (ops/unary.c, ops/binary.c) -------------------------------------
+ * Shared by silu, gelu, scale (unary) and add, mul, swiglu (binary). When every tensor is
+ * contiguous the drivers treat the data as one flat array and give each thread one contiguous
+ * range (in 64-byte steps, so threads never share a cache line of y); otherwise they walk rows
+ * and gather strided input rows into per-thread scratch. */
+
+struct lm_unary_op {
+    const char *name;                                           /* for error messages */
+    void (*fn)(float *y, const float *x, int64_t n);            /* y = f(x), or NULL ... */
+    void (*fn_s)(float *y, const float *x, float s, int64_t n); /* ... then y = f(x, s) */
+    float s;
+};
+/* y = op(x): x F32 any strides, y F32 with contiguous rows, same shape (y may alias x). */
+lm_status lm_unary_run(struct lm_tensor *y, const struct lm_tensor *x, const struct lm_unary_op *op,
+                       struct lm_ctx *ctx);
+
+struct lm_binary_op {
+    const char *name, *a_name, *b_name; /* for error messages */
+    void (*fn)(float *y, const float *a, const float *b, int64_t n);
+    /* Optional: used for rows where b has a single element (y = a op s). */
+    void (*fn_s)(float *y, const float *a, float s, int64_t n);
+    bool broadcast; /* allow b->ne[i] dividing a->ne[i]; else shapes must match */
+};
+/* y = op(a, b): a, b F32 any strides, y F32 with contiguous rows, shaped like a. b row
+ * (i1 % b.ne1, i2 % b.ne2, i3 % b.ne3) pairs with a row (i1, i2, i3); a b row shorter than a's
+ * repeats along ne[0]. */
+lm_status lm_binary_run(struct lm_tensor *y, const struct lm_tensor *a, const struct lm_tensor *b,
+                        const struct lm_binary_op *op, struct lm_ctx *ctx);
+
 #endif

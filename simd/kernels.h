@@ -78,8 +78,10 @@ struct lm_kernels {
     void (*add)(float *y, const float *a, const float *b, int64_t n);
     void (*mul)(float *y, const float *a, const float *b, int64_t n);
     void (*scale)(float *y, const float *x, float s, int64_t n);
-    /* One time step of a causal depthwise conv over C channels: y[c] = sum_j w[c*k + j] *
-     * rows[j][c], rows[0] the oldest of the k inputs. */
+    /* One time step of a causal depthwise conv over C channels: y[c] = sum_j w[j*C + c] *
+     * rows[j][c], rows[0] the oldest of the k inputs. w is tap-major (row j holds tap j of
+     * every channel, so a vector of channels loads contiguously); the op transposes the
+     * model's (k, C) weight into this layout once per call. */
     void (*conv1d)(float *y, const float *const *rows, const float *w, int64_t C, int64_t k);
 };
 

@@ -6,8 +6,10 @@
 #ifndef LMRT_SIMD_AVX2_H
 #define LMRT_SIMD_AVX2_H
 
+#include <float.h>
 #include <immintrin.h>
 #include <math.h>
+#include <sleef.h>
 
 #include "../kernels.h"
 
@@ -54,7 +56,32 @@ void lm_f32_to_bf16_avx2(void *y, const float *x, int64_t n);
 /* quantize / dequantize (simd/avx2/quant_<dtype>.c) */
 
 /* norms, softmax, rope, attention */
+void lm_layernorm_avx2(float *y, const float *x, const float *w, const float *b, int64_t n,
+                       float eps);
+void lm_l2norm_avx2(float *y, const float *x, int64_t n, float eps);
 
 /* elementwise, gather, conv */
+void lm_silu_avx2(float *y, const float *x, int64_t n);
+void lm_gelu_erf_avx2(float *y, const float *x, int64_t n);
+void lm_gelu_tanh_avx2(float *y, const float *x, int64_t n);
+void lm_swiglu_avx2(float *y, const float *g, const float *u, int64_t n);
+void lm_add_avx2(float *y, const float *a, const float *b, int64_t n);
+void lm_mul_avx2(float *y, const float *a, const float *b, int64_t n);
+void lm_scale_avx2(float *y, const float *x, float s, int64_t n);
+void lm_conv1d_avx2(float *y, const float *const *rows, const float *w, int64_t C, int64_t k);
+
+/* silu(x) = x * sigmoid(x) for 8 lanes (silu_f32.c and swiglu_f32.c). With e = exp(-|x|) in
+ * (0, 1], sigmoid(|x|) = 1 / (1 + e) and sigmoid(-|x|) = e / (1 + e): exp never overflows, so
+ * there is no cancellation or inf / inf anywhere, and tiny results for x << 0 stay accurate.
+ * The blend picks by the sign bit of x. x is clamped to >= -FLT_MAX for the final product so
+ * silu(-inf) = -FLT_MAX * 0 = -0 (max_ps returns its second operand, x, when x is NaN).
+ * Error: exp 1 ulp + 1 + e, division, product: within 4 ulp. */
+static inline __m256 lm_avx2_silu(__m256 x) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 e = Sleef_expf8_u10avx2(_mm256_or_ps(x, _mm256_set1_ps(-0.0f))); /* exp(-|x|) */
+    __m256 r = _mm256_div_ps(one, _mm256_add_ps(one, e));
+    __m256 s = _mm256_blendv_ps(r, _mm256_mul_ps(e, r), x);
+    return _mm256_mul_ps(_mm256_max_ps(_mm256_set1_ps(-FLT_MAX), x), s);
+}
 
 #endif

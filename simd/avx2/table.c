@@ -18,6 +18,16 @@ void lm_kernels_fill_avx2(struct lm_kernels *k) {
 
     /* norms, softmax, rope, attention */
     k->rmsnorm = lm_rmsnorm_avx2;
+    k->layernorm = lm_layernorm_avx2;
+    k->l2norm = lm_l2norm_avx2;
 
     /* elementwise, gather, conv */
+    k->silu = lm_silu_avx2;
+    k->gelu_erf = lm_gelu_erf_avx2;
+    k->gelu_tanh = lm_gelu_tanh_avx2;
+    k->swiglu = lm_swiglu_avx2;
+    k->add = lm_add_avx2;
+    k->mul = lm_mul_avx2;
+    k->scale = lm_scale_avx2;
+    k->conv1d = lm_conv1d_avx2;
 }
