@@ -18,6 +18,10 @@ void lm_kernels_fill_avx2(struct lm_kernels *k) {
 
     /* norms, softmax, rope, attention */
     k->rmsnorm = lm_rmsnorm_avx2;
+    k->softmax = lm_softmax_avx2;
+    k->rope = lm_rope_avx2;
+    k->attn = lm_attn_avx2;
+    k->attn_scratch_floats = lm_attn_scratch_floats_avx2;
 
     /* elementwise, gather, conv */
 }
