@@ -2,7 +2,8 @@
  *
  * For token t at position p = pos[t], pair i < n_rot/2 is rotated by
  *   theta_i = p * freq_scale * base^(-2i / n_rot) / freq_factors[i]
- * computed in double, with its (cos, sin) rounded to f32 once per token into per-thread
+ * computed in double: the frequencies fs * base^(-2i/n_rot) / ff_i once per call (shared by
+ * the threads), then per token theta and its (cos, sin), rounded to f32 into per-thread
  * scratch and shared by every head of that token. Pairs are (x[2i], x[2i+1]) for
  * LM_ROPE_ADJACENT and (x[i], x[i + n_rot/2]) for LM_ROPE_HALF; dims [n_rot, hd) are copied.
  *
@@ -42,17 +43,15 @@ struct rope_task {
     const struct lm_tensor *pos;
     const struct lm_rope_params *p;
     int64_t n_rot;
-    double freq_scale;
-    size_t each; /* per-thread scratch bytes: cs table, then a gather row */
+    const double *freq; /* (n_rot/2) */
+    uint8_t *scratch;   /* per-thread slices of `each` bytes: cs table, then a gather row */
+    size_t each;
 };
 
 /* (cos, sin) of every pair for position p. */
 static void rope_table(float *cs, int32_t p, const struct rope_task *t) {
-    const int64_t h = t->n_rot / 2;
-    const double pos = (double)p * t->freq_scale, base = t->p->base;
-    for (int64_t i = 0; i < h; i++) {
-        double th = pos * pow(base, -2.0 * (double)i / (double)t->n_rot);
-        if (t->p->freq_factors) th /= t->p->freq_factors[i];
+    for (int64_t i = 0; i < t->n_rot / 2; i++) {
+        double th = (double)p * t->freq[i];
         cs[2 * i] = (float)cos(th);
         cs[2 * i + 1] = (float)sin(th);
     }
@@ -60,7 +59,7 @@ static void rope_table(float *cs, int32_t p, const struct rope_task *t) {
 
 static void rope_task(void *arg, int ith, int nth) {
     struct rope_task *t = arg;
-    uint8_t *scr = lm_ctx_slice(t->ctx, ith, t->each);
+    uint8_t *scr = t->scratch + (size_t)ith * t->each;
     float *cs = (float *)scr, *tmp = (float *)(scr + lm_round64((size_t)t->n_rot * sizeof(float)));
     const int64_t hd = t->x->ne[0], n_head = t->x->ne[1];
     int64_t r0, r1, cur = -1;
@@ -111,17 +110,24 @@ lm_status lm_rope(struct lm_tensor *y, const struct lm_tensor *x, const struct l
                 return lm_error(LM_EINVAL, "rope: freq_factors[%lld] = %g must be finite and > 0",
                                 (long long)i, (double)p->freq_factors[i]);
 
-    int nth = lm_ctx_threads(ctx);
-    size_t each =
+    const int nth = lm_ctx_threads(ctx);
+    const size_t fbytes = lm_round64((size_t)(n_rot / 2) * sizeof(double));
+    const size_t each =
         lm_round64((size_t)n_rot * sizeof(float)) + lm_round64((size_t)hd * sizeof(float));
-    if ((s = lm_ctx_reserve(ctx, (size_t)nth * lm_round64(each)))) return s;
+    if ((s = lm_ctx_reserve(ctx, fbytes + (size_t)nth * each))) return s;
+    double *freq = (double *)ctx->work;
+    const double fs = p->freq_scale ? (double)p->freq_scale : 1.0;
+    for (int64_t i = 0; i < n_rot / 2; i++)
+        freq[i] = fs * pow((double)p->base, -2.0 * (double)i / (double)n_rot) /
+                  (p->freq_factors ? (double)p->freq_factors[i] : 1.0);
     struct rope_task t = {.ctx = ctx,
                           .y = y,
                           .x = x,
                           .pos = pos,
                           .p = p,
                           .n_rot = n_rot,
-                          .freq_scale = p->freq_scale ? (double)p->freq_scale : 1.0,
+                          .freq = freq,
+                          .scratch = ctx->work + fbytes,
                           .each = each};
     lm_pool_run(ctx->pool, rope_task, &t);
     return LM_OK;

@@ -23,6 +23,12 @@
  * output is acc / l, or zeros when no key was visible. hd of any size: full chunks of 8, then
  * one tail chunk whose K/V loads are masked (F32: vmaskmovps; F16: the tail copied into a
  * zeroed 8-lane buffer), so nothing is read past a row; o is written with masked stores.
+ * All loads and stores are unaligned; no alignment is assumed of rows, strides or scratch.
+ *
+ * Prefetch: tiles are double-buffered (the next tile's row list is built first); its K rows
+ * are prefetched a few lines per key step during this tile's scores and its V rows during
+ * this tile's P V passes, so memory stays busy through both phases. Prefetch addresses may run
+ * up to a line past a row (prefetches never fault).
  */
 #include <sleef.h>
 #include <string.h>
@@ -313,16 +319,18 @@ void lm_attn_avx2(const struct lm_attn_row *a) {
     const bool k_al = (uintptr_t)a->k % 64 == 0 && a->ldk % 64 == 0,
                v_al = (uintptr_t)a->v % 64 == 0 && a->ldv % 64 == 0;
     const int k_lines = (int)((rb + 63) / 64) + !k_al, v_lines = (int)((rb + 63) / 64) + !v_al;
-    const int KS = G >= 3 ? 2 : 4;         /* keys per score step of the first block (tile_block) */
-    const int64_t n_slices = (hd + 7) / 8; /* P V passes over the keys: at most one per chunk */
+    /* key steps and P V passes over the keys of the first block, as tile_block does them */
+    const int KS = G >= 3 ? 2 : 4, NC = G >= 3 ? 2 : 4;
+    const int64_t n_slices = nfull / NC + nfull % NC + (rem != 0);
     int64_t pos = 0;
     int cur = 0, n = gather_tile(a, &pos, kr[0], vr[0]);
     while (n) {
         const int nn = gather_tile(a, &pos, kr[cur ^ 1], vr[cur ^ 1]);
         const int k_steps = (n + KS - 1) / KS;
-        struct pf pk = {kr[cur ^ 1], nn, k_lines, 0, 0, (nn * k_lines + k_steps - 1) / k_steps};
-        struct pf pv = {vr[cur ^ 1], nn, v_lines,
-                        0,           0,  (int)((nn * v_lines + n_slices * n - 1) / (n_slices * n))};
+        struct pf pk = {.rows = kr[cur ^ 1], .n = nn, .lines = k_lines};
+        struct pf pv = {.rows = vr[cur ^ 1], .n = nn, .lines = v_lines};
+        pk.per_step = (int)((nn * k_lines + k_steps - 1) / k_steps);
+        pv.per_step = (int)((nn * v_lines + n_slices * n - 1) / (n_slices * n));
         if (pv.per_step < 1) pv.per_step = 1;
         struct tile t = {
             .kr = kr[cur], .vr = vr[cur], .n = n, .pk = &pk, .pv = &pv, .hd = hd, .hd8 = hd8};
