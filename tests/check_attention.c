@@ -631,6 +631,36 @@ START_TEST(attention_op_visibility) {
 }
 END_TEST
 
+/* o may alias q (same shape and layout): the result equals the out-of-place one, bit for bit. */
+START_TEST(attention_op_in_place) {
+    enum { HD = 40, H = 6, HK = 2, NQ = 5, NK = 70 };
+    struct tu_rng r = tu_rng(9);
+    float *q = tu_alloc(HD * H * NQ * 4), *o = tu_alloc(HD * H * NQ * 4),
+          *k = tu_alloc(HD * HK * NK * 4), *v = tu_alloc(HD * HK * NK * 4);
+    tu_fill(q, HD * H * NQ, &r, -1, 1);
+    tu_fill(k, HD * HK * NK, &r, -1, 1);
+    tu_fill(v, HD * HK * NK, &r, -1, 1);
+    struct lm_tensor qt = lm_tensor_3d(LM_F32, HD, H, NQ, q),
+                     ot = lm_tensor_3d(LM_F32, HD, H, NQ, o),
+                     kt = lm_tensor_3d(LM_F32, HD, HK, NK, k),
+                     vt = lm_tensor_3d(LM_F32, HD, HK, NK, v);
+    const struct lm_attn_params p = {.causal = true, .window = 30};
+    for (int isa = 0; isa < LM_ISA_COUNT; isa++) {
+        if (!lm_isa_available((enum lm_isa)isa)) continue;
+        struct lm_ctx *ctx = tu_ctx(2, (enum lm_isa)isa);
+        float *q0 = tu_alloc(HD * H * NQ * 4);
+        memcpy(q0, q, HD * H * NQ * 4);
+        ck_assert_int_eq(lm_attention(&ot, &qt, &kt, &vt, &p, ctx), LM_OK);
+        ck_assert_int_eq(lm_attention(&qt, &qt, &kt, &vt, &p, ctx), LM_OK);
+        tu_assert_equal_f32("attention in place", q, o, HD * H * NQ);
+        memcpy(q, q0, HD * H * NQ * 4);
+        lm_aligned_free(q0);
+        lm_ctx_free(ctx);
+    }
+    lm_aligned_free(q), lm_aligned_free(o), lm_aligned_free(k), lm_aligned_free(v);
+}
+END_TEST
+
 /* The kernels directly: SIMD vs ref over G, hd, n_kv (tile edges), masks, gaps between rows. */
 START_TEST(attention_kernel_vs_ref) {
     enum lm_isa lv[LM_ISA_COUNT];
@@ -772,6 +802,7 @@ static Suite *attention_suite(void) {
     tcase_add_test(tc, attention_kernel_vs_ref);
     tcase_add_test(tc, attention_op_basic);
     tcase_add_test(tc, attention_op_visibility);
+    tcase_add_test(tc, attention_op_in_place);
     tcase_add_test(tc, attention_op_bad_args);
     suite_add_tcase(s, tc);
     return s;
