@@ -236,14 +236,17 @@ struct lm_rope_params {
 lm_status lm_rope(struct lm_tensor *y, const struct lm_tensor *x, const struct lm_tensor *pos,
                   const struct lm_rope_params *p, struct lm_ctx *ctx);
 
-/* y = softmax(x * scale) per row. */
+/* y = softmax(x * scale) per row (x * scale rounded to f32, then max-subtracted). A row that is
+ * all -inf becomes all zeros (PyTorch gives NaN): a fully masked row contributes nothing. A NaN
+ * or +inf anywhere in a row makes the whole row NaN. scale must be finite. */
 lm_status lm_softmax(struct lm_tensor *y, const struct lm_tensor *x, float scale,
                      struct lm_ctx *ctx);
 
 /* Key j is visible to query i when seq ids match (k_seq[j] == q_seq[i]; a negative k_seq marks
  * padding), and, if causal, k_pos[j] <= q_pos[i], and, if window > 0, q_pos[i] - k_pos[j] <
  * window. NULL arrays mean: q_pos[i] = n_kv - n_q + i, k_pos[j] = j, all seq ids 0. A query
- * with no visible key gets zeros. */
+ * with no visible key gets zeros. Checked: positions >= 0 (except padding keys'), window >= 0,
+ * scale finite, and n_q <= n_kv when q_pos is NULL. */
 struct lm_attn_params {
     float scale; /* 0 = 1/sqrt(hd) */
     bool causal;

@@ -59,6 +59,11 @@ void lm_f32_to_bf16_avx2(void *y, const float *x, int64_t n);
 void lm_layernorm_avx2(float *y, const float *x, const float *w, const float *b, int64_t n,
                        float eps);
 void lm_l2norm_avx2(float *y, const float *x, int64_t n, float eps);
+void lm_softmax_avx2(float *y, const float *x, float scale, int64_t n);
+void lm_rope_avx2(float *y, const float *x, const float *cs, int64_t hd, int64_t n_rot,
+                  enum lm_rope_mode mode);
+void lm_attn_avx2(const struct lm_attn_row *a); /* F32 and F16 K/V */
+size_t lm_attn_scratch_floats_avx2(int64_t G, int64_t hd);
 
 /* elementwise, gather, conv */
 void lm_silu_avx2(float *y, const float *x, int64_t n);

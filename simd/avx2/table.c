@@ -20,6 +20,10 @@ void lm_kernels_fill_avx2(struct lm_kernels *k) {
     k->rmsnorm = lm_rmsnorm_avx2;
     k->layernorm = lm_layernorm_avx2;
     k->l2norm = lm_l2norm_avx2;
+    k->softmax = lm_softmax_avx2;
+    k->rope = lm_rope_avx2;
+    k->attn = lm_attn_avx2;
+    k->attn_scratch_floats = lm_attn_scratch_floats_avx2;
 
     /* elementwise, gather, conv */
     k->silu = lm_silu_avx2;
