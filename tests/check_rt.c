@@ -41,7 +41,7 @@ START_TEST(dtype_table) {
     ck_assert_uint_eq(lm_row_size(LM_BF16, 3), 6);
     ck_assert_uint_eq(lm_row_size(LM_Q4_0, 33), 0);
     ck_assert_uint_eq(lm_row_size((enum lm_dtype)99, 4), 0);
-    ck_assert_ptr_null(lm_dtype_info((enum lm_dtype)-1));
+    ck_assert_ptr_null(lm_dtype_info((enum lm_dtype) - 1));
     enum lm_dtype t;
     ck_assert_int_eq(lm_dtype_from_gguf(14, &t), LM_OK);
     ck_assert_int_eq(t, LM_Q6_K);
@@ -66,10 +66,10 @@ START_TEST(f16_scalar_exhaustive) {
     ck_assert_uint_eq(lm_f32_to_f16(65504.0f), 0x7bff);
     ck_assert_uint_eq(lm_f32_to_f16(65519.99f), 0x7bff);
     ck_assert_uint_eq(lm_f32_to_f16(65520.0f), 0x7c00);
-    ck_assert_uint_eq(lm_f32_to_f16(1.0f + 0x1p-11f), 0x3c00);       /* tie -> even */
-    ck_assert_uint_eq(lm_f32_to_f16(1.0f + 3 * 0x1p-11f), 0x3c02);   /* tie -> even (up) */
+    ck_assert_uint_eq(lm_f32_to_f16(1.0f + 0x1p-11f), 0x3c00);     /* tie -> even */
+    ck_assert_uint_eq(lm_f32_to_f16(1.0f + 3 * 0x1p-11f), 0x3c02); /* tie -> even (up) */
     ck_assert_uint_eq(lm_f32_to_f16(0x1p-24f), 0x0001);
-    ck_assert_uint_eq(lm_f32_to_f16(0x1p-25f), 0x0000);              /* tie -> even (zero) */
+    ck_assert_uint_eq(lm_f32_to_f16(0x1p-25f), 0x0000); /* tie -> even (zero) */
     ck_assert_uint_eq(lm_f32_to_f16(0x1.8p-25f), 0x0001);
     ck_assert_uint_eq(lm_f32_to_f16(-0.0f), 0x8000);
     ck_assert_uint_eq(lm_f32_to_f16(0x1.ffcp-15f), 0x0400); /* rounds up into the normals */
@@ -121,8 +121,10 @@ START_TEST(vector_converters_match_scalar) {
     uint16_t *h = tu_alloc(n * 2), *h2 = tu_alloc(n * 2), *h3 = tu_alloc(n * 2);
     float *f = tu_alloc(n * 4), *f2 = tu_alloc(n * 4), *f3 = tu_alloc(n * 4);
     struct tu_rng r = tu_rng(5);
-    for (int64_t i = 0; i < n; i++) h[i] = (uint16_t)i;
-    for (int64_t i = 0; i < n; i++) f[i] = bits_f32((uint32_t)tu_next(&r));
+    for (int64_t i = 0; i < n; i++)
+        h[i] = (uint16_t)i;
+    for (int64_t i = 0; i < n; i++)
+        f[i] = bits_f32((uint32_t)tu_next(&r));
     const struct lm_kernels *ref = lm_kernels_get(LM_ISA_REF);
     for (int l = 0; l < nl; l++) {
         const struct lm_kernels *k = lm_kernels_get(lv[l]);
@@ -147,7 +149,8 @@ END_TEST
 
 START_TEST(tensor_views) {
     float buf[2 * 3 * 4];
-    for (int i = 0; i < 24; i++) buf[i] = (float)i;
+    for (int i = 0; i < 24; i++)
+        buf[i] = (float)i;
     struct lm_tensor t, v;
     int64_t ne[3] = {4, 3, 2};
     ck_assert_int_eq(lm_tensor_init(&t, LM_F32, 3, ne, buf), LM_OK);
@@ -275,7 +278,8 @@ START_TEST(pool_runs_and_barriers) {
             lm_pool_run(p, pool_task, &j);
             ck_assert_int_eq(j.seen_wrong, 0);
             ck_assert_int_eq(atomic_load(&j.phase2), n);
-            for (int i = 0; i < n; i++) ck_assert_int_eq(j.slots[i], 1);
+            for (int i = 0; i < n; i++)
+                ck_assert_int_eq(j.slots[i], 1);
             if (rep % 500 == 499) usleep(3000); /* let workers fall asleep, then wake them */
         }
         lm_pool_free(p);
@@ -318,7 +322,8 @@ START_TEST(isa_selection) {
     ck_assert_ptr_nonnull(strstr(lm_last_error(), "LMRT_ISA"));
     unsetenv("LMRT_ISA");
     ck_assert_int_eq(lm_isa_select(&isa), LM_OK);
-    for (int i = isa + 1; i < LM_ISA_COUNT; i++) ck_assert(!lm_isa_available((enum lm_isa)i));
+    for (int i = isa + 1; i < LM_ISA_COUNT; i++)
+        ck_assert(!lm_isa_available((enum lm_isa)i));
     /* every table is complete: no kernel slot a level forgot */
     for (int i = 0; i < LM_ISA_COUNT; i++) {
         const struct lm_kernels *k = lm_kernels_get((enum lm_isa)i);
@@ -326,7 +331,8 @@ START_TEST(isa_selection) {
         ck_assert_int_eq(k->isa, i);
         void (*const *fns)(void) = (void (*const *)(void)) & k->rmsnorm;
         size_t n = (sizeof *k - offsetof(struct lm_kernels, rmsnorm)) / sizeof(void (*)(void));
-        for (size_t f = 0; f < n; f++) ck_assert_msg(fns[f] != NULL, "%s slot %zu", lm_isa_name(i), f);
+        for (size_t f = 0; f < n; f++)
+            ck_assert_msg(fns[f] != NULL, "%s slot %zu", lm_isa_name(i), f);
         for (int t = 0; t < LM_DTYPE_COUNT; t++) {
             if (t == LM_I32) continue;
             ck_assert_msg(k->to_f32[t] && k->from_f32[t], "%s: %s converters", lm_isa_name(i),
