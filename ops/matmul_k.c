@@ -4,8 +4,9 @@
  * prep: each x row of K (a multiple of 256; ops/matmul.c checks it) becomes K/256 Q8_K blocks
  *   (simd/quant_k.h): d = max|x| / 127, q = round-to-nearest-even(x * (127 / max|x|)) clamped to
  *   [-127, 127] (a NaN product clamps to 127), bsums = sums of each 16 q. A block whose max|x|
- *   is below 1e-30 (zeros, denormals) is all zero, so 127 / max|x| never overflows. SIMD preps
- *   must produce the same bytes: the product and the clamp are single IEEE operations and the
+ *   is below 1e-30 (zeros, denormals) is all zero, so 127 / max|x| never overflows. A block
+ *   holding a NaN gets d = NaN (the canonical quiet NaN), so NaN inputs give NaN outputs. SIMD
+ * preps must produce the same bytes: the product and the clamp are single IEEE operations and the
  *   sums are exact integers.
  * tile: for every (x row m, W row n) and super-block, exact integer dot products per sub-block,
  *   combined with the integer scales; the K-quant mins and the Q6_K offset of 32 come from the
@@ -27,12 +28,15 @@ void lm_q8_k_prep_ref(void *dst, const float *x, int64_t K) {
     struct lm_block_q8_k *b = dst;
     for (int64_t i = 0; i < K / LM_QK_K; i++, b++, x += LM_QK_K) {
         float amax = 0;
+        int nan = 0;
         for (int l = 0; l < LM_QK_K; l++) {
             float a = fabsf(x[l]);
             if (a > amax) amax = a; /* NaN never compares greater */
+            nan |= x[l] != x[l];
         }
         if (!(amax >= 1e-30f)) {
             memset(b, 0, sizeof *b);
+            if (nan) b->d = NAN;
             continue;
         }
         float id = 127.0f / amax;
@@ -48,6 +52,7 @@ void lm_q8_k_prep_ref(void *dst, const float *x, int64_t K) {
             }
             b->bsums[g] = (int16_t)sum;
         }
+        if (nan) b->d = NAN; /* the integers cannot carry it: the scale does */
     }
 }
 

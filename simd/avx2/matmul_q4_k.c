@@ -22,6 +22,7 @@ static inline __attribute__((always_inline)) void rows_q4_k(const struct lm_mm *
     const struct lm_block_q4_k *w = (const void *)(a->w + (size_t)n * a->ldw);
     const struct lm_block_q8_k *x[4];
     __m256 acc[4];
+#pragma GCC unroll 4
     for (int r = 0; r < mr; r++) {
         x[r] = (const void *)(a->x + (size_t)(m0 + r) * a->ldx);
         acc[r] = _mm256_setzero_ps();
@@ -34,13 +35,16 @@ static inline __attribute__((always_inline)) void rows_q4_k(const struct lm_mm *
         __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
         __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, mdup));
         __m256i isum[4];
+#pragma GCC unroll 4
         for (int r = 0; r < mr; r++)
             isum[r] = _mm256_setzero_si256();
+#pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * c));
             __m256i lo = _mm256_and_si256(q, low4);
             __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
             __m256i s0 = lm_k_avx2_bcast16(sc, 2 * c), s1 = lm_k_avx2_bcast16(sc, 2 * c + 1);
+#pragma GCC unroll 4
             for (int r = 0; r < mr; r++) {
                 const int8_t *xq = x[r][i].qs + 64 * c;
                 __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)xq));
@@ -51,6 +55,7 @@ static inline __attribute__((always_inline)) void rows_q4_k(const struct lm_mm *
             }
         }
         float dw = _cvtsh_ss(w->d), dmw = _cvtsh_ss(w->dmin);
+#pragma GCC unroll 4
         for (int r = 0; r < mr; r++) {
             const struct lm_block_q8_k *xb = &x[r][i];
             __m256i mp = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)xb->bsums));
@@ -59,6 +64,7 @@ static inline __attribute__((always_inline)) void rows_q4_k(const struct lm_mm *
             acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(dmw * xb->d), _mm256_cvtepi32_ps(mp), acc[r]);
         }
     }
+#pragma GCC unroll 4
     for (int r = 0; r < mr; r++)
         a->y[(m0 + r) * a->ldy + n] = lm_avx2_hsum(acc[r]);
 }

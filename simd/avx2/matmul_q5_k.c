@@ -20,6 +20,7 @@ static inline __attribute__((always_inline)) void rows_q5_k(const struct lm_mm *
     const struct lm_block_q5_k *w = (const void *)(a->w + (size_t)n * a->ldw);
     const struct lm_block_q8_k *x[4];
     __m256 acc[4];
+#pragma GCC unroll 4
     for (int r = 0; r < mr; r++) {
         x[r] = (const void *)(a->x + (size_t)(m0 + r) * a->ldx);
         acc[r] = _mm256_setzero_ps();
@@ -33,8 +34,10 @@ static inline __attribute__((always_inline)) void rows_q5_k(const struct lm_mm *
         __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, mdup));
         __m256i h = _mm256_loadu_si256((const __m256i *)w->qh);
         __m256i isum[4];
+#pragma GCC unroll 4
         for (int r = 0; r < mr; r++)
             isum[r] = _mm256_setzero_si256();
+#pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(w->qs + 32 * c));
             __m256i lo = _mm256_and_si256(q, low4);
@@ -43,6 +46,7 @@ static inline __attribute__((always_inline)) void rows_q5_k(const struct lm_mm *
             hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(h, 3), bit4));
             h = _mm256_srli_epi16(h, 2);
             __m256i s0 = lm_k_avx2_bcast16(sc, 2 * c), s1 = lm_k_avx2_bcast16(sc, 2 * c + 1);
+#pragma GCC unroll 4
             for (int r = 0; r < mr; r++) {
                 const int8_t *xq = x[r][i].qs + 64 * c;
                 __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)xq));
@@ -53,6 +57,7 @@ static inline __attribute__((always_inline)) void rows_q5_k(const struct lm_mm *
             }
         }
         float dw = _cvtsh_ss(w->d), dmw = _cvtsh_ss(w->dmin);
+#pragma GCC unroll 4
         for (int r = 0; r < mr; r++) {
             const struct lm_block_q8_k *xb = &x[r][i];
             __m256i mp = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)xb->bsums));
@@ -61,6 +66,7 @@ static inline __attribute__((always_inline)) void rows_q5_k(const struct lm_mm *
             acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(dmw * xb->d), _mm256_cvtepi32_ps(mp), acc[r]);
         }
     }
+#pragma GCC unroll 4
     for (int r = 0; r < mr; r++)
         a->y[(m0 + r) * a->ldy + n] = lm_avx2_hsum(acc[r]);
 }

@@ -21,6 +21,7 @@ static inline __attribute__((always_inline)) void rows_q6_k(const struct lm_mm *
     const struct lm_block_q6_k *w = (const void *)(a->w + (size_t)n * a->ldw);
     const struct lm_block_q8_k *x[4];
     __m256 acc[4];
+#pragma GCC unroll 4
     for (int r = 0; r < mr; r++) {
         x[r] = (const void *)(a->x + (size_t)(m0 + r) * a->ldx);
         acc[r] = _mm256_setzero_ps();
@@ -32,8 +33,10 @@ static inline __attribute__((always_inline)) void rows_q6_k(const struct lm_mm *
         __m256i sch[2] = {_mm256_permute2x128_si256(sc16, sc16, 0x00),
                           _mm256_permute2x128_si256(sc16, sc16, 0x11)};
         __m256i isum[4];
+#pragma GCC unroll 4
         for (int r = 0; r < mr; r++)
             isum[r] = _mm256_setzero_si256();
+#pragma GCC unroll 4
         for (int h = 0; h < 2; h++) {
             __m256i l0 = _mm256_loadu_si256((const __m256i *)(w->ql + 64 * h));
             __m256i l1 = _mm256_loadu_si256((const __m256i *)(w->ql + 64 * h + 32));
@@ -47,6 +50,7 @@ static inline __attribute__((always_inline)) void rows_q6_k(const struct lm_mm *
                                    _mm256_and_si256(qh, bits45));
             v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
                                    _mm256_and_si256(_mm256_srli_epi16(qh, 2), bits45));
+#pragma GCC unroll 4
             for (int k = 0; k < 4; k++) {
                 /* groups 8h+2k (low 128 bits) and 8h+2k+1 (high 128 bits) */
                 __m256i s = _mm256_shuffle_epi8(
@@ -56,6 +60,7 @@ static inline __attribute__((always_inline)) void rows_q6_k(const struct lm_mm *
                                 4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3,
                                 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3,
                                 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3, 4 * k + 2, 4 * k + 3));
+#pragma GCC unroll 4
                 for (int r = 0; r < mr; r++) {
                     const int8_t *xq = x[r][i].qs + 128 * h + 32 * k;
                     __m256i p = _mm256_maddubs_epi16(v[k], _mm256_loadu_si256((const __m256i *)xq));
@@ -64,6 +69,7 @@ static inline __attribute__((always_inline)) void rows_q6_k(const struct lm_mm *
             }
         }
         float dw = _cvtsh_ss(w->d);
+#pragma GCC unroll 4
         for (int r = 0; r < mr; r++) {
             const struct lm_block_q8_k *xb = &x[r][i];
             __m256i off = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)xb->bsums));
@@ -71,6 +77,7 @@ static inline __attribute__((always_inline)) void rows_q6_k(const struct lm_mm *
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xb->d), _mm256_cvtepi32_ps(t), acc[r]);
         }
     }
+#pragma GCC unroll 4
     for (int r = 0; r < mr; r++)
         a->y[(m0 + r) * a->ldy + n] = lm_avx2_hsum(acc[r]);
 }

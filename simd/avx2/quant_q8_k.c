@@ -2,7 +2,8 @@
  *
  * Contract (ops/matmul_k.c, lm_q8_k_prep_ref): per 256 floats, d = max|x| / 127 and
  * q = round-to-nearest-even(x * (127 / max|x|)) clamped to [-127, 127], bsums = sums of each 16
- * q; a block with max|x| < 1e-30 is all zero. The bytes equal the reference's: the max is exact
+ * q; a block with max|x| < 1e-30 is all zero; a block with a NaN gets d = NaN. The bytes equal
+ * the reference's: the max is exact
  * in any order (maxps(|x|, acc) keeps acc when |x| is NaN, as the scalar compare does), the
  * scale is one scalar division, the product one mulps, the clamp minps/maxps with the bound as
  * the second operand (NaN takes the bound, as in the scalar code), and cvtps2dq rounds to
@@ -26,16 +27,23 @@ void lm_q8_k_prep_avx2(void *dst, const float *x, int64_t K) {
                  lo = _mm256_set1_ps(-127.0f);
     const __m256i ones = _mm256_set1_epi16(1), perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (int64_t i = 0; i < K / LM_QK_K; i++, b++, x += LM_QK_K) {
-        __m256 m0 = _mm256_setzero_ps(), m1 = m0, m2 = m0, m3 = m0;
+        __m256 m0 = _mm256_setzero_ps(), m1 = m0, m2 = m0, m3 = m0, un = m0;
         for (int l = 0; l < LM_QK_K; l += 32) {
-            m0 = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + l)), m0);
-            m1 = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + l + 8)), m1);
-            m2 = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + l + 16)), m2);
-            m3 = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + l + 24)), m3);
+            __m256 a = _mm256_loadu_ps(x + l), b8 = _mm256_loadu_ps(x + l + 8);
+            __m256 c = _mm256_loadu_ps(x + l + 16), e = _mm256_loadu_ps(x + l + 24);
+            m0 = _mm256_max_ps(_mm256_andnot_ps(sign, a), m0);
+            m1 = _mm256_max_ps(_mm256_andnot_ps(sign, b8), m1);
+            m2 = _mm256_max_ps(_mm256_andnot_ps(sign, c), m2);
+            m3 = _mm256_max_ps(_mm256_andnot_ps(sign, e), m3);
+            /* NaN lanes: unordered compares of a with b8 and c with e catch any NaN in either */
+            un = _mm256_or_ps(un, _mm256_or_ps(_mm256_cmp_ps(a, b8, _CMP_UNORD_Q),
+                                               _mm256_cmp_ps(c, e, _CMP_UNORD_Q)));
         }
         float amax = lm_avx2_hmax(_mm256_max_ps(_mm256_max_ps(m0, m1), _mm256_max_ps(m2, m3)));
+        int nan = _mm256_movemask_ps(un) != 0;
         if (!(amax >= 1e-30f)) {
             memset(b, 0, sizeof *b);
+            if (nan) b->d = NAN;
             continue;
         }
         __m256 id = _mm256_set1_ps(127.0f / amax);
@@ -59,5 +67,6 @@ void lm_q8_k_prep_avx2(void *dst, const float *x, int64_t K) {
         __m128i s2 = hsum4_epi32(sums + 8), s3 = hsum4_epi32(sums + 12);
         _mm_storeu_si128((__m128i *)b->bsums, _mm_packs_epi32(s0, s1));
         _mm_storeu_si128((__m128i *)(b->bsums + 8), _mm_packs_epi32(s2, s3));
+        if (nan) b->d = NAN;
     }
 }
