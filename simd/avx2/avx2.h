@@ -58,8 +58,6 @@ void lm_mm_q6_k_tile_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *s
 void lm_q4_k_to_f32_avx2(float *y, const void *x, int64_t n);
 void lm_q5_k_to_f32_avx2(float *y, const void *x, int64_t n);
 void lm_q6_k_to_f32_avx2(float *y, const void *x, int64_t n);
-/* y[0..31] = d*q - m for 32 unsigned bytes q (quant_q4_k.c; shared by the Q5_K dequantizer) */
-void lm_k_avx2_store32_asym(float *y, __m256i q, float d, float m);
 /* Q8_K activation rows for the K-quant matmuls (quant_q8_k.c; same bytes as lm_q8_k_prep_ref) */
 void lm_q8_k_prep_avx2(void *dst, const float *x, int64_t K);
 

@@ -1,6 +1,6 @@
 /* simd/avx2/quant_k_avx2.h - helpers the AVX2 K-quant kernels share (Q4_K, Q5_K, Q6_K):
- * scale unpacking, the scale-broadcast shuffle masks, and the tile walker that orders
- * (W row, x row group) passes. Included only by simd/avx2/matmul_q*_k.c.
+ * scale unpacking, the scale broadcast, the tile walker that orders (W row, x row group) passes
+ * (simd/avx2/matmul_q*_k.c), and the 32-value store of the Q4_K/Q5_K dequantizers.
  */
 #ifndef LMRT_SIMD_AVX2_QUANT_K_H
 #define LMRT_SIMD_AVX2_QUANT_K_H
@@ -25,6 +25,18 @@ static inline __m128i lm_k_avx2_scales(const uint8_t *scales) {
  * pshufb whose control is the byte pair (2j, 2j+1) repeated (a constant once j is known). */
 static inline __m256i lm_k_avx2_bcast16(__m256i v, int j) {
     return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)((2 * j + 1) << 8 | 2 * j)));
+}
+
+/* Dequantizers: y[i] = d*q[i] - m for the 32 unsigned bytes of q, as a multiply then a subtract
+ * (not an FMA), the IEEE operations of the reference, so the output is bit-identical. */
+static inline void lm_k_avx2_store32_asym(float *y, __m256i q, float d, float m) {
+    __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(m);
+    __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+    __m128i part[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+    for (int k = 0; k < 4; k++) {
+        __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(part[k]));
+        _mm256_storeu_ps(y + 8 * k, _mm256_sub_ps(_mm256_mul_ps(vd, f), vm));
+    }
 }
 
 /* One pass: W row n against x rows m0 .. m0+mr-1 (the function for mr = i+1 is fn[i]). */

@@ -5,21 +5,8 @@
  * group of 8 bytes is widened to f32 and written as (d*sc)*q - dmin*m with a separate multiply
  * and subtract, the same IEEE operations as lm_q4_k_to_f32_ref, so the output is bit-identical.
  * No alignment needed (unaligned loads and stores); rows are whole super-blocks, no tail.
- * The 8-byte widening helpers live here and are used by the Q5_K and Q6_K dequantizers too.
  */
-#include "../quant_k.h"
-#include "avx2.h"
-
-/* Write 32 values y[i] = d*q[i] - m for the 32 unsigned bytes of q. */
-void lm_k_avx2_store32_asym(float *y, __m256i q, float d, float m) {
-    __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(m);
-    __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
-    __m128i part[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
-    for (int k = 0; k < 4; k++) {
-        __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(part[k]));
-        _mm256_storeu_ps(y + 8 * k, _mm256_sub_ps(_mm256_mul_ps(vd, f), vm));
-    }
-}
+#include "quant_k_avx2.h"
 
 void lm_q4_k_to_f32_avx2(float *y, const void *x, int64_t n) {
     const struct lm_block_q4_k *b = x;

@@ -6,8 +6,7 @@
  * and 1 are moved to bit 4 and masked, then OR-ed onto the nibbles. Output bit-identical to
  * lm_q5_k_to_f32_ref (same multiply, then subtract). Unaligned; whole super-blocks only.
  */
-#include "../quant_k.h"
-#include "avx2.h"
+#include "quant_k_avx2.h"
 
 void lm_q5_k_to_f32_avx2(float *y, const void *x, int64_t n) {
     const struct lm_block_q5_k *b = x;
