@@ -52,8 +52,16 @@ void lm_bf16_to_f32_avx2(float *y, const void *x, int64_t n);
 void lm_f32_to_bf16_avx2(void *y, const float *x, int64_t n);
 
 /* matmul (simd/avx2/matmul_<dtype>.c) */
+void lm_mm_q4_k_tile_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+void lm_mm_q5_k_tile_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+void lm_mm_q6_k_tile_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
 
 /* quantize / dequantize (simd/avx2/quant_<dtype>.c) */
+void lm_q4_k_to_f32_avx2(float *y, const void *x, int64_t n);
+void lm_q5_k_to_f32_avx2(float *y, const void *x, int64_t n);
+void lm_q6_k_to_f32_avx2(float *y, const void *x, int64_t n);
+/* Q8_K activation rows for the K-quant matmuls (quant_q8_k.c; same bytes as lm_q8_k_prep_ref) */
+void lm_q8_k_prep_avx2(void *dst, const float *x, int64_t K);
 
 /* norms, softmax, rope, attention */
 void lm_layernorm_avx2(float *y, const float *x, const float *w, const float *b, int64_t n,

@@ -3,6 +3,7 @@
  * Compiled with the AVX2 flags but executes no AVX2 instruction itself: it only stores
  * function pointers, and dispatch.c calls it only after cpuinfo confirmed AVX2, FMA and F16C.
  */
+#include "../quant_k.h"
 #include "avx2.h"
 
 void lm_kernels_fill_avx2(struct lm_kernels *k) {
@@ -13,8 +14,23 @@ void lm_kernels_fill_avx2(struct lm_kernels *k) {
     k->from_f32[LM_BF16] = lm_f32_to_bf16_avx2;
 
     /* matmul */
+    k->mm[LM_Q4_K] = (struct lm_mm_kernel){.prep = lm_q8_k_prep_avx2,
+                                           .prep_size = lm_q8_k_prep_size,
+                                           .tile = lm_mm_q4_k_tile_avx2,
+                                           .n_step = 1};
+    k->mm[LM_Q5_K] = (struct lm_mm_kernel){.prep = lm_q8_k_prep_avx2,
+                                           .prep_size = lm_q8_k_prep_size,
+                                           .tile = lm_mm_q5_k_tile_avx2,
+                                           .n_step = 1};
+    k->mm[LM_Q6_K] = (struct lm_mm_kernel){.prep = lm_q8_k_prep_avx2,
+                                           .prep_size = lm_q8_k_prep_size,
+                                           .tile = lm_mm_q6_k_tile_avx2,
+                                           .n_step = 1};
 
     /* quantize / dequantize */
+    k->to_f32[LM_Q4_K] = lm_q4_k_to_f32_avx2;
+    k->to_f32[LM_Q5_K] = lm_q5_k_to_f32_avx2;
+    k->to_f32[LM_Q6_K] = lm_q6_k_to_f32_avx2;
 
     /* norms, softmax, rope, attention */
     k->rmsnorm = lm_rmsnorm_avx2;
