@@ -12,23 +12,6 @@
 
 #include "kernels.h"
 
-/* SCAFFOLD (remove when the foundation issue's ops have all landed): reference kernels that
- * other work in progress adds are weak here so the library links while they are written. */
-#pragma weak lm_layernorm_ref
-#pragma weak lm_l2norm_ref
-#pragma weak lm_softmax_ref
-#pragma weak lm_rope_ref
-#pragma weak lm_attn_ref
-#pragma weak lm_attn_scratch_floats_ref
-#pragma weak lm_silu_ref
-#pragma weak lm_gelu_erf_ref
-#pragma weak lm_gelu_tanh_ref
-#pragma weak lm_swiglu_ref
-#pragma weak lm_add_ref
-#pragma weak lm_mul_ref
-#pragma weak lm_scale_ref
-#pragma weak lm_conv1d_ref
-
 static const char *isa_names[LM_ISA_COUNT] = {"ref", "avx2", "avx512", "neon"};
 
 const char *lm_isa_name(enum lm_isa isa) {
