@@ -6,6 +6,7 @@
  * run tile() over all M rows, so each W row is read once per call (decode is bandwidth-bound on
  * W). The float reference kernels here accumulate in double: the accurate side of the tests.
  */
+#include "../simd/quant_legacy.h"
 #include "ops.h"
 
 /* ---- reference tiles for the float dtypes ------------------------------------------------ */
@@ -57,6 +58,18 @@ void lm_mm_fill_ref(struct lm_kernels *k) {
     k->mm[LM_F16] = (struct lm_mm_kernel){.tile = mm_tile_f16_ref, .n_step = 1};
     k->mm[LM_BF16] = (struct lm_mm_kernel){.tile = mm_tile_bf16_ref, .n_step = 1};
     /* quantized dtypes: ops/matmul_<dtype>.c */
+    k->mm[LM_Q8_0] = (struct lm_mm_kernel){.prep = lm_prep_q8x_ref,
+                                           .prep_size = lm_prep_q8x_size,
+                                           .tile = lm_mm_q8_0_ref,
+                                           .n_step = 1};
+    k->mm[LM_Q4_0] = (struct lm_mm_kernel){.prep = lm_prep_q8x_ref,
+                                           .prep_size = lm_prep_q8x_size,
+                                           .tile = lm_mm_q4_0_ref,
+                                           .n_step = 1};
+    k->mm[LM_Q4_1] = (struct lm_mm_kernel){.prep = lm_prep_q8xs_ref,
+                                           .prep_size = lm_prep_q8xs_size,
+                                           .tile = lm_mm_q4_1_ref,
+                                           .n_step = 1};
 }
 
 /* ---- the op ------------------------------------------------------------------------------ */
@@ -123,6 +136,10 @@ lm_status lm_matmul(struct lm_tensor *y, const struct lm_tensor *x, const struct
             LM_EINVAL, "matmul: y is (%lld, %lld, %lld, %lld), expected (%lld, %lld, %lld, %lld)",
             (long long)y->ne[0], (long long)y->ne[1], (long long)y->ne[2], (long long)y->ne[3],
             (long long)w->ne[1], (long long)x->ne[1], (long long)x->ne[2], (long long)x->ne[3]);
+    if (x->ne[0] % wi->blck)
+        return lm_error(
+            LM_EINVAL, "matmul: %s rows of %lld elements are not a whole number of %s blocks of %d",
+            wn, (long long)x->ne[0], wi->name, (int)wi->blck);
     if (w->nb[0] != (int64_t)wi->size)
         return lm_error(LM_EINVAL, "matmul: %s rows must be contiguous", wn);
     if (!rows_uniform(y)) return lm_error(LM_EINVAL, "matmul: y rows must be evenly spaced");

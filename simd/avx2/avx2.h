@@ -50,8 +50,19 @@ void lm_bf16_to_f32_avx2(float *y, const void *x, int64_t n);
 void lm_f32_to_bf16_avx2(void *y, const float *x, int64_t n);
 
 /* matmul (simd/avx2/matmul_<dtype>.c) */
+void lm_mm_q8_0_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+void lm_mm_q4_0_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+void lm_mm_q4_1_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
 
 /* quantize / dequantize (simd/avx2/quant_<dtype>.c) */
+void lm_q8_0_to_f32_avx2(float *y, const void *x, int64_t n);
+void lm_q8_0_from_f32_avx2(void *y, const float *x, int64_t n);
+void lm_q4_0_to_f32_avx2(float *y, const void *x, int64_t n);
+void lm_q4_0_from_f32_avx2(void *y, const float *x, int64_t n);
+void lm_q4_1_to_f32_avx2(float *y, const void *x, int64_t n);
+void lm_q4_1_from_f32_avx2(void *y, const float *x, int64_t n);
+void lm_prep_q8x_avx2(void *dst, const float *x, int64_t K);  /* activation rows, Q8_0/Q4_0 */
+void lm_prep_q8xs_avx2(void *dst, const float *x, int64_t K); /* activation rows, Q4_1 */
 
 /* norms, softmax, rope, attention */
 
