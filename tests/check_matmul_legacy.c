@@ -9,11 +9,13 @@
  * (nb + 5) * 2^-24 * S, with S = sum_k |w_k x_k| for Q8_0 and Q4_0, and for Q4_1 S =
  * sum_k (|dw q_k| + |mw|) |x_k|, since the kernel forms dw*dx*sum(q x) and mw*dx*sum(x)
  * separately and each can be larger than their sum.
+ * The SIMD tiles do the reference's per-block arithmetic in the reference's order (exact
+ * integer block sums, then the same f32 multiplies and adds, one lane per output row), so
+ * beyond that bound they must match the reference bit for bit, with 1, 2 or 3 threads.
  * Shapes: M in {1,2,3,4,5,7,16,33}, N odd and every N in 1..70, K in {32, 96, 576} (and 64,
- * 160); x strided (a transposed view and a padded row stride) and 3-D; 1, 2 and 3 threads
- * give bit-identical y. W blocks are random bytes (every code, Q8_0's -128 included) with
- * scales of random sign and magnitude. A NaN or inf in x makes that output row NaN. Bad
- * shapes return LM_EINVAL naming matmul.
+ * 160); x strided (a transposed view and a padded row stride) and 3-D. W blocks are random bytes
+ * (every code, Q8_0's -128 included) with scales of random sign and magnitude. A NaN or inf in x
+ * makes that output row NaN. Bad shapes return LM_EINVAL naming matmul.
  */
 #include <math.h>
 #include <stdio.h>
@@ -156,11 +158,11 @@ static void run_shape(int64_t K, int64_t N, int64_t M, bool threads, struct tu_r
                 snprintf(what, sizeof what, "%s %s K %lld N %lld M %lld %d threads",
                          lm_isa_name(lv[l]), lm_dtype_name(DT[t]), (long long)K, (long long)N,
                          (long long)M, th);
-                if (th == 1) {
+                if (th == 1 && l == 0) {
                     check_close(what, y, want, tol, N * M);
                     memcpy(y1, y, N * M * 4);
                 } else {
-                    tu_assert_equal_f32(what, y, y1, N * M);
+                    tu_assert_equal_f32(what, y, y1, N * M); /* == ref, 1 thread */
                 }
                 lm_ctx_free(ctx);
             }

@@ -52,6 +52,7 @@ void lm_f32_to_bf16_avx2(void *y, const float *x, int64_t n);
 /* matmul (simd/avx2/matmul_<dtype>.c) */
 void lm_mm_q8_0_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
 void lm_mm_q4_0_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+size_t lm_mm_q4_0_scratch_avx2(int64_t M, int64_t K);
 void lm_mm_q4_1_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
 
 /* quantize / dequantize (simd/avx2/quant_<dtype>.c) */

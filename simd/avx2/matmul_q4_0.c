@@ -1,130 +1,127 @@
-/* simd/avx2/matmul_q4_0.c - y = x W^T for Q4_0 W against 8-bit activation rows, AVX2 + FMA.
+/* simd/avx2/matmul_q4_0.c - y = x W^T for Q4_0 W against 8-bit activation rows, AVX2.
  *
  * Inputs: W rows of K/32 lm_block_q4_0 (18 bytes, unaligned), x rows of K/32 lm_block_q8x
  * (prepared by lm_prep_q8x_*: f32 d, int8 q in [-127, 127]). Output y[m][n], f32.
  *
  * Integer dot per block, without the sign trick: the nibbles stay unsigned (0..15), so
- * maddubs(nibbles, x) is the u8 x s8 product it wants, and the -8 offset comes back as
- * sum((q - 8) x) = sum(q x) - 8 sum(x), with 8 sum(x) formed once per x block (maddubs by 8)
- * and subtracted in int16 - exact, and cheaper per W row than abs + sign (1 op instead of 4).
- * int16 lanes stay small: 4 products of 15 * 127 minus 4 * 8 * 127, |.| < 2^13.
+ * maddubs(nibbles, x) is the u8 x s8 product it wants, and the -8 offset comes back exactly as
+ * sum((q - 8) x) = sum(q x) - 8 sum(x). 8 sum(x) is one int32 per x block, formed once per
+ * call into scratch (M * K/32 int32) and subtracted once per block for 8 W rows at a time -
+ * cheaper than abs + sign per W block. maddubs pairs stay below 2 * 15 * 127 (no saturation).
  *
  * Packing: two W rows share one ymm. Their 16 nibble bytes load into the two 128-bit lanes;
  * lo = low nibbles (elements 0..15 of each row), hi = high nibbles (16..31), and x's halves
- * are broadcast to both lanes, so one maddubs/madd/cvt/FMA chain serves two W blocks. The
- * per-block scale is dx * dw (f32 product, one rounding) for each lane half, built from the
- * fp16 dw of up to 8 rows with one vcvtph2ps and a lane permute.
+ * are broadcast to both lanes, so maddubs + add + madd give 4 int32 partials per row. Four
+ * such pairs (8 W rows) reduce with unpack + add into one vector holding each row's exact
+ * block sum, in "pair order" (rows 0 2 4 6 | 1 3 5 7), where the fp16 scales of the 8 rows
+ * also land with one vcvtph2ps. Then per block, for 8 rows at once and in the reference's
+ * order: acc += (dx * dw) * (float)isum, as a multiply, a multiply and an add (no FMA), so
+ * every output is bit-identical to lm_mm_q4_0_ref, whatever the tile or thread split.
  *
- * Tiling: MR x rows by NP pairs of W rows per pass, accumulators f32 [MR][NP] ymm, summed
- * over all K/32 blocks, then each 128-bit half reduced in one fixed order. Decode (M = 1):
- * 1 x 4 pairs, so 8 W rows stream once and x's correction is shared by all 8. M > 1: 2 x 2
- * pairs, with x rows in chunks that stay in L2 while W rows (a few KB) stay in L1. Tails:
- * a lone W row is paired with itself (the copy's result is dropped); every row's arithmetic
- * is the same whichever half or tile shape it lands in, so results do not depend on n0/n1.
+ * Tiling: MR x rows (1, or 2 for M > 1) by 8 W rows per pass over all K/32 blocks, one f32
+ * accumulator ymm per x row. Decode (M = 1) streams the 8 W rows once. M > 1: x rows in
+ * chunks that stay in L2 while the 8 W rows (a few KB) stay in L1. Tails: groups of fewer
+ * than 8 W rows repeat the last row and drop its copies.
  */
 #include "quant_legacy_avx2.h"
 
-#define MAX_NP 4
-
-/* y[m0 + i][n + r] for i < MR, r < nrows (<= 2 * NP): rows past nrows repeat the last. */
+/* y[m0 + i][n + r] for i < MR, r < nrows (<= 8); corr[m][b] = 8 * sum of x block b of row m.
+ * The MR and pair loops are fully unrolled (constants after inlining), so accumulators and
+ * per-x-row values live in registers. */
 static inline __attribute__((always_inline)) void
-tile(const struct lm_mm *a, int64_t m0, const int MR, int64_t n, const int NP, int nrows) {
+tile(const struct lm_mm *a, int64_t m0, const int MR, int64_t n, int nrows, const int32_t *corr) {
     const int64_t nb = a->K / LM_QK;
-    const struct lm_block_q4_0 *w[2 * MAX_NP];
-    const struct lm_block_q8x *x[4];
-    for (int r = 0; r < 2 * NP; r++)
-        w[r] = (const struct lm_block_q4_0 *)(a->w +
-                                              (size_t)(n + (r < nrows ? r : nrows - 1)) * a->ldw);
+    /* Row r of the group starts at w0 + off[r]. A full group (the common case) has off[r] =
+     * r * ldw, which the compiler turns into a few base + index * scale addresses instead of
+     * 8 live pointers; a tail group repeats its last row. */
+    const uint8_t *w0 = a->w + (size_t)n * a->ldw;
+    size_t off[8];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+        off[r] = nrows == 8 ? (size_t)r * a->ldw : (size_t)(r < nrows ? r : nrows - 1) * a->ldw;
+    const struct lm_block_q8x *x[2];
+#pragma GCC unroll 2
     for (int i = 0; i < MR; i++)
         x[i] = (const struct lm_block_q8x *)(a->x + (size_t)(m0 + i) * a->ldx);
 
-    const __m256i ones = _mm256_set1_epi16(1), eight = _mm256_set1_epi8(8);
-    __m256i perm[MAX_NP];
-    for (int p = 0; p < NP; p++)
-        perm[p] = _mm256_setr_epi32(2 * p, 2 * p, 2 * p, 2 * p, 2 * p + 1, 2 * p + 1, 2 * p + 1,
-                                    2 * p + 1);
-    __m256 acc[4][MAX_NP];
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[2];
+#pragma GCC unroll 2
     for (int i = 0; i < MR; i++)
-        for (int p = 0; p < NP; p++)
-            acc[i][p] = _mm256_setzero_ps();
+        acc[i] = _mm256_setzero_ps();
 
     for (int64_t b = 0; b < nb; b++) {
-        __m256i lo[MAX_NP], hi[MAX_NP];
-        for (int p = 0; p < NP; p++)
-            lmq_unpack_pair(w[2 * p][b].qs, w[2 * p + 1][b].qs, &lo[p], &hi[p]);
-        __m256 dw8;
-        if (NP <= 2) {
-            dw8 = _mm256_castps128_ps256(
-                lmq_f16x4(w[0][b].d, w[1][b].d, w[NP > 1 ? 2 : 1][b].d, w[NP > 1 ? 3 : 1][b].d));
-        } else {
-            uint16_t h[8];
-            for (int r = 0; r < 8; r++)
-                h[r] = w[r < 2 * NP ? r : 2 * NP - 1][b].d;
-            dw8 = _mm256_set_m128(lmq_f16x4(h[4], h[5], h[6], h[7]),
-                                  lmq_f16x4(h[0], h[1], h[2], h[3]));
-        }
-        __m256 dw[MAX_NP];
-        for (int p = 0; p < NP; p++)
-            dw[p] = _mm256_permutevar8x32_ps(dw8, perm[p]);
+        uint16_t h[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++)
+            h[r] = ((const struct lm_block_q4_0 *)(w0 + off[r]))[b].d;
+        __m256 dw = lmq_f16x8_pairs(h);
+        __m256i x1[2], x2[2], part[2][4];
+#pragma GCC unroll 2
         for (int i = 0; i < MR; i++) {
-            const struct lm_block_q8x *xb = &x[i][b];
-            __m256i x1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)xb->qs));
-            __m256i x2 =
-                _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(xb->qs + 16)));
-            __m256i corr =
-                _mm256_add_epi16(_mm256_maddubs_epi16(eight, x1), _mm256_maddubs_epi16(eight, x2));
-            __m256 dx = _mm256_broadcast_ss(&xb->d);
-            for (int p = 0; p < NP; p++) {
-                __m256i s = _mm256_add_epi16(_mm256_maddubs_epi16(lo[p], x1),
-                                             _mm256_maddubs_epi16(hi[p], x2));
-                __m256 f = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_sub_epi16(s, corr), ones));
-                acc[i][p] = _mm256_fmadd_ps(_mm256_mul_ps(dx, dw[p]), f, acc[i][p]);
-            }
+            x1[i] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)x[i][b].qs));
+            x2[i] =
+                _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(x[i][b].qs + 16)));
+        }
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; p++) {
+            __m256i lo, hi;
+            lmq_unpack_pair(((const struct lm_block_q4_0 *)(w0 + off[2 * p]))[b].qs,
+                            ((const struct lm_block_q4_0 *)(w0 + off[2 * p + 1]))[b].qs, &lo, &hi);
+#pragma GCC unroll 2
+            for (int i = 0; i < MR; i++)
+                part[i][p] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, x1[i]),
+                                                                _mm256_maddubs_epi16(hi, x2[i])),
+                                               ones);
+        }
+#pragma GCC unroll 2
+        for (int i = 0; i < MR; i++) {
+            __m256i isum = _mm256_sub_epi32(lmq_reduce_pairs(part[i]),
+                                            _mm256_set1_epi32(corr[(m0 + i) * nb + b]));
+            __m256 sc = _mm256_mul_ps(_mm256_broadcast_ss(&x[i][b].d), dw);
+            acc[i] = _mm256_add_ps(acc[i], _mm256_mul_ps(sc, _mm256_cvtepi32_ps(isum)));
         }
     }
 
+#pragma GCC unroll 2
     for (int i = 0; i < MR; i++) {
-        float *y = a->y + (m0 + i) * a->ldy + n;
-        for (int p = 0; p < NP; p++) {
-            if (2 * p < nrows) y[2 * p] = lmq_hsum4(_mm256_castps256_ps128(acc[i][p]));
-            if (2 * p + 1 < nrows) y[2 * p + 1] = lmq_hsum4(_mm256_extractf128_ps(acc[i][p], 1));
-        }
+        float out[8], *y = a->y + (m0 + i) * a->ldy + n;
+        _mm256_storeu_ps(out, acc[i]);
+        for (int r = 0; r < nrows; r++)
+            y[r] = out[lmq_pair_lane(r)];
     }
 }
 
-/* All x rows of [m0, m1) against W rows [n0, n1), M > 1 shapes. */
-static void rows_block(const struct lm_mm *a, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; n += 4) {
-        int nr = n1 - n < 4 ? (int)(n1 - n) : 4;
-        int64_t m = m0;
-        for (; m + 2 <= m1; m += 2) {
-            if (nr > 2)
-                tile(a, m, 2, n, 2, nr);
-            else
-                tile(a, m, 2, n, 1, nr);
-        }
-        if (m < m1) {
-            if (nr > 2)
-                tile(a, m, 1, n, 2, nr);
-            else
-                tile(a, m, 1, n, 1, nr);
-        }
-    }
+size_t lm_mm_q4_0_scratch_avx2(int64_t M, int64_t K) {
+    return (size_t)M * (size_t)(K / LM_QK) * sizeof(int32_t);
 }
 
 void lm_mm_q4_0_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch) {
-    (void)scratch;
+    const int64_t nb = a->K / LM_QK;
+    int32_t *corr = scratch;
+    for (int64_t m = 0; m < a->M; m++) {
+        const struct lm_block_q8x *x = (const struct lm_block_q8x *)(a->x + (size_t)m * a->ldx);
+        for (int64_t b = 0; b < nb; b++)
+            corr[m * nb + b] = 8 * lmq_sum_i8(x[b].qs);
+    }
     if (a->M == 1) {
         int64_t n = n0;
         for (; n + 8 <= n1; n += 8)
-            tile(a, 0, 1, n, 4, 8);
-        for (; n < n1; n += 2)
-            tile(a, 0, 1, n, 1, n1 - n < 2 ? 1 : 2);
+            tile(a, 0, 1, n, 8, corr);
+        if (n < n1) tile(a, 0, 1, n, (int)(n1 - n), corr);
         return;
     }
     /* x rows in chunks of about 192 KiB, so a chunk stays in L2 across all of [n0, n1) */
-    int64_t mc = (int64_t)((192u << 10) / (a->ldx ? a->ldx : 1));
+    int64_t mc = (int64_t)((192u << 10) / a->ldx);
     mc = mc < 2 ? 2 : mc & ~(int64_t)1;
-    for (int64_t m0 = 0; m0 < a->M; m0 += mc)
-        rows_block(a, m0, m0 + mc < a->M ? m0 + mc : a->M, n0, n1);
+    for (int64_t c0 = 0; c0 < a->M; c0 += mc) {
+        int64_t c1 = c0 + mc < a->M ? c0 + mc : a->M;
+        for (int64_t n = n0; n < n1; n += 8) {
+            int nr = n1 - n < 8 ? (int)(n1 - n) : 8;
+            int64_t m = c0;
+            for (; m + 2 <= c1; m += 2)
+                tile(a, m, 2, n, nr, corr);
+            if (m < c1) tile(a, m, 1, n, nr, corr);
+        }
+    }
 }

@@ -1,122 +1,93 @@
-/* simd/avx2/matmul_q4_1.c - y = x W^T for Q4_1 W against 8-bit activation rows, AVX2 + FMA.
+/* simd/avx2/matmul_q4_1.c - y = x W^T for Q4_1 W against 8-bit activation rows, AVX2.
  *
  * Inputs: W rows of K/32 lm_block_q4_1 (20 bytes, unaligned), x rows of K/32 lm_block_q8xs
  * (prepared by lm_prep_q8xs_*: f32 d, f32 s = d * sum(q), int8 q in [-127, 127]).
  * Output y[m][n], f32.
  *
- * Per block: dot = dw * dx * sum(q * qx) + mw * s. The nibbles are unsigned (0..15), so
- * maddubs(nibbles, x) is directly the u8 x s8 product; int16 lanes hold 4 products of at most
- * 15 * 127 (< 2^13). The min term is one FMA per x row per block for all W rows of the tile:
- * a vector of the tile's mw (one vcvtph2ps) times s broadcast, in its own f32 accumulator.
+ * Per block: dot = (dw * dx) * sum(q * qx) + mw * s. The nibbles are unsigned (0..15), so
+ * maddubs(nibbles, x) is directly the u8 x s8 product (pairs below 2 * 15 * 127: no
+ * saturation); the min term is one multiply per x row per block for 8 W rows at once.
  *
  * Packing: two W rows share one ymm. Their 16 nibble bytes load into the two 128-bit lanes;
  * lo = low nibbles (elements 0..15 of each row), hi = high nibbles (16..31), and x's halves
- * are broadcast to both lanes, so one maddubs/madd/cvt/FMA chain serves two W blocks. The
- * per-block scale is dx * dw (f32 product, one rounding) for each lane half.
+ * are broadcast to both lanes, so maddubs + add + madd give 4 int32 partials per row. Four
+ * such pairs (8 W rows) reduce with unpack + add into one vector holding each row's exact
+ * block sum, in "pair order" (rows 0 2 4 6 | 1 3 5 7), where the fp16 scales and mins of the
+ * 8 rows also land with one vcvtph2ps each. Then per block, for 8 rows at once and in the
+ * reference's order: acc += (dx * dw) * (float)isum + mw * s, as multiplies and adds (no FMA),
+ * so every output is bit-identical to lm_mm_q4_1_ref, whatever the tile or thread split.
  *
- * Tiling: MR x rows by NP pairs of W rows per pass, accumulators f32 [MR][NP] ymm plus one
- * min-term ymm per x row, summed over all K/32 blocks; each 128-bit half is reduced in one
- * fixed order and its row's min term added last. Decode (M = 1): 1 x 4 pairs (8 W rows
- * stream once). M > 1: 2 x 2 pairs, x rows in chunks that stay in L2 while W rows stay in L1.
- * Tails: a lone W row is paired with itself (the copy's result is dropped); every row's
- * arithmetic is the same whichever lane or tile shape it lands in, so results do not depend
- * on n0/n1.
+ * Tiling: MR x rows (1, or 2 for M > 1) by 8 W rows per pass over all K/32 blocks, one f32
+ * accumulator ymm per x row. Decode (M = 1) streams the 8 W rows once. M > 1: x rows in
+ * chunks that stay in L2 while the 8 W rows (a few KB) stay in L1. Tails: groups of fewer
+ * than 8 W rows repeat the last row and drop its copies.
  */
 #include "quant_legacy_avx2.h"
 
-#define MAX_NP 4
-
-/* y[m0 + i][n + r] for i < MR, r < nrows (<= 2 * NP): rows past nrows repeat the last. */
-static inline __attribute__((always_inline)) void
-tile(const struct lm_mm *a, int64_t m0, const int MR, int64_t n, const int NP, int nrows) {
+/* y[m0 + i][n + r] for i < MR, r < nrows (<= 8). Loops over MR and the 4 pairs are fully
+ * unrolled (constants after inlining), so the accumulators live in registers. */
+static inline __attribute__((always_inline)) void tile(const struct lm_mm *a, int64_t m0,
+                                                       const int MR, int64_t n, int nrows) {
     const int64_t nb = a->K / LM_QK;
-    const struct lm_block_q4_1 *w[2 * MAX_NP];
-    const struct lm_block_q8xs *x[4];
-    for (int r = 0; r < 2 * NP; r++)
-        w[r] = (const struct lm_block_q4_1 *)(a->w +
-                                              (size_t)(n + (r < nrows ? r : nrows - 1)) * a->ldw);
+    /* Row r of the group starts at w0 + off[r]. A full group (the common case) has off[r] =
+     * r * ldw, which the compiler turns into a few base + index * scale addresses instead of
+     * 8 live pointers; a tail group repeats its last row. */
+    const uint8_t *w0 = a->w + (size_t)n * a->ldw;
+    size_t off[8];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+        off[r] = nrows == 8 ? (size_t)r * a->ldw : (size_t)(r < nrows ? r : nrows - 1) * a->ldw;
+    const struct lm_block_q8xs *x[2];
+#pragma GCC unroll 2
     for (int i = 0; i < MR; i++)
         x[i] = (const struct lm_block_q8xs *)(a->x + (size_t)(m0 + i) * a->ldx);
 
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256i perm[MAX_NP];
-    for (int p = 0; p < NP; p++)
-        perm[p] = _mm256_setr_epi32(2 * p, 2 * p, 2 * p, 2 * p, 2 * p + 1, 2 * p + 1, 2 * p + 1,
-                                    2 * p + 1);
-    __m256 acc[4][MAX_NP], accm[4];
-    for (int i = 0; i < MR; i++) {
-        accm[i] = _mm256_setzero_ps();
-        for (int p = 0; p < NP; p++)
-            acc[i][p] = _mm256_setzero_ps();
-    }
+    __m256 acc[2];
+#pragma GCC unroll 2
+    for (int i = 0; i < MR; i++)
+        acc[i] = _mm256_setzero_ps();
 
     for (int64_t b = 0; b < nb; b++) {
-        __m256i lo[MAX_NP], hi[MAX_NP];
-        for (int p = 0; p < NP; p++)
-            lmq_unpack_pair(w[2 * p][b].qs, w[2 * p + 1][b].qs, &lo[p], &hi[p]);
-        __m256 dw8, mw8;
-        if (NP <= 2) {
-            const int r2 = NP > 1 ? 2 : 1, r3 = NP > 1 ? 3 : 1;
-            dw8 = _mm256_castps128_ps256(lmq_f16x4(w[0][b].d, w[1][b].d, w[r2][b].d, w[r3][b].d));
-            mw8 = _mm256_castps128_ps256(lmq_f16x4(w[0][b].m, w[1][b].m, w[r2][b].m, w[r3][b].m));
-        } else {
-            uint16_t h[8], g[8];
-            for (int r = 0; r < 8; r++) {
-                h[r] = w[r < 2 * NP ? r : 2 * NP - 1][b].d;
-                g[r] = w[r < 2 * NP ? r : 2 * NP - 1][b].m;
-            }
-            dw8 = _mm256_set_m128(lmq_f16x4(h[4], h[5], h[6], h[7]),
-                                  lmq_f16x4(h[0], h[1], h[2], h[3]));
-            mw8 = _mm256_set_m128(lmq_f16x4(g[4], g[5], g[6], g[7]),
-                                  lmq_f16x4(g[0], g[1], g[2], g[3]));
-        }
-        __m256 dw[MAX_NP];
-        for (int p = 0; p < NP; p++)
-            dw[p] = _mm256_permutevar8x32_ps(dw8, perm[p]);
+        uint16_t h[8], g[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++)
+            h[r] = ((const struct lm_block_q4_1 *)(w0 + off[r]))[b].d,
+            g[r] = ((const struct lm_block_q4_1 *)(w0 + off[r]))[b].m;
+        __m256 dw = lmq_f16x8_pairs(h), mw = lmq_f16x8_pairs(g);
+        __m256i x1[2], x2[2], part[2][4];
+#pragma GCC unroll 2
         for (int i = 0; i < MR; i++) {
-            const struct lm_block_q8xs *xb = &x[i][b];
-            __m256i x1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)xb->qs));
-            __m256i x2 =
-                _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(xb->qs + 16)));
-            __m256 dx = _mm256_broadcast_ss(&xb->d);
-            accm[i] = _mm256_fmadd_ps(mw8, _mm256_broadcast_ss(&xb->s), accm[i]);
-            for (int p = 0; p < NP; p++) {
-                __m256i s = _mm256_add_epi16(_mm256_maddubs_epi16(lo[p], x1),
-                                             _mm256_maddubs_epi16(hi[p], x2));
-                __m256 f = _mm256_cvtepi32_ps(_mm256_madd_epi16(s, ones));
-                acc[i][p] = _mm256_fmadd_ps(_mm256_mul_ps(dx, dw[p]), f, acc[i][p]);
-            }
+            x1[i] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)x[i][b].qs));
+            x2[i] =
+                _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(x[i][b].qs + 16)));
+        }
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; p++) {
+            __m256i lo, hi;
+            lmq_unpack_pair(((const struct lm_block_q4_1 *)(w0 + off[2 * p]))[b].qs,
+                            ((const struct lm_block_q4_1 *)(w0 + off[2 * p + 1]))[b].qs, &lo, &hi);
+#pragma GCC unroll 2
+            for (int i = 0; i < MR; i++)
+                part[i][p] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, x1[i]),
+                                                                _mm256_maddubs_epi16(hi, x2[i])),
+                                               ones);
+        }
+#pragma GCC unroll 2
+        for (int i = 0; i < MR; i++) {
+            __m256 f = _mm256_cvtepi32_ps(lmq_reduce_pairs(part[i]));
+            __m256 sc = _mm256_mul_ps(_mm256_broadcast_ss(&x[i][b].d), dw);
+            __m256 mt = _mm256_mul_ps(mw, _mm256_broadcast_ss(&x[i][b].s));
+            acc[i] = _mm256_add_ps(acc[i], _mm256_add_ps(_mm256_mul_ps(sc, f), mt));
         }
     }
 
+#pragma GCC unroll 2
     for (int i = 0; i < MR; i++) {
-        float *y = a->y + (m0 + i) * a->ldy + n, mt[8];
-        _mm256_storeu_ps(mt, accm[i]);
-        for (int p = 0; p < NP; p++) {
-            if (2 * p < nrows) y[2 * p] = lmq_hsum4(_mm256_castps256_ps128(acc[i][p])) + mt[2 * p];
-            if (2 * p + 1 < nrows)
-                y[2 * p + 1] = lmq_hsum4(_mm256_extractf128_ps(acc[i][p], 1)) + mt[2 * p + 1];
-        }
-    }
-}
-
-/* All x rows of [m0, m1) against W rows [n0, n1), M > 1 shapes. */
-static void rows_block(const struct lm_mm *a, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; n += 4) {
-        int nr = n1 - n < 4 ? (int)(n1 - n) : 4;
-        int64_t m = m0;
-        for (; m + 2 <= m1; m += 2) {
-            if (nr > 2)
-                tile(a, m, 2, n, 2, nr);
-            else
-                tile(a, m, 2, n, 1, nr);
-        }
-        if (m < m1) {
-            if (nr > 2)
-                tile(a, m, 1, n, 2, nr);
-            else
-                tile(a, m, 1, n, 1, nr);
-        }
+        float out[8], *y = a->y + (m0 + i) * a->ldy + n;
+        _mm256_storeu_ps(out, acc[i]);
+        for (int r = 0; r < nrows; r++)
+            y[r] = out[lmq_pair_lane(r)];
     }
 }
 
@@ -125,14 +96,21 @@ void lm_mm_q4_1_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratc
     if (a->M == 1) {
         int64_t n = n0;
         for (; n + 8 <= n1; n += 8)
-            tile(a, 0, 1, n, 4, 8);
-        for (; n < n1; n += 2)
-            tile(a, 0, 1, n, 1, n1 - n < 2 ? 1 : 2);
+            tile(a, 0, 1, n, 8);
+        if (n < n1) tile(a, 0, 1, n, (int)(n1 - n));
         return;
     }
     /* x rows in chunks of about 192 KiB, so a chunk stays in L2 across all of [n0, n1) */
-    int64_t mc = (int64_t)((192u << 10) / (a->ldx ? a->ldx : 1));
+    int64_t mc = (int64_t)((192u << 10) / a->ldx);
     mc = mc < 2 ? 2 : mc & ~(int64_t)1;
-    for (int64_t m0 = 0; m0 < a->M; m0 += mc)
-        rows_block(a, m0, m0 + mc < a->M ? m0 + mc : a->M, n0, n1);
+    for (int64_t c0 = 0; c0 < a->M; c0 += mc) {
+        int64_t c1 = c0 + mc < a->M ? c0 + mc : a->M;
+        for (int64_t n = n0; n < n1; n += 8) {
+            int nr = n1 - n < 8 ? (int)(n1 - n) : 8;
+            int64_t m = c0;
+            for (; m + 2 <= c1; m += 2)
+                tile(a, m, 2, n, nr);
+            if (m < c1) tile(a, m, 1, n, nr);
+        }
+    }
 }

@@ -106,18 +106,54 @@ static inline void lmq_unpack_pair(const uint8_t *qa, const uint8_t *qb, __m256i
     *hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m);
 }
 
-/* Four fp16 values (u16 at p0..p3) -> f32 lanes 0..3 of an __m128. */
-static inline __m128 lmq_f16x4(uint16_t h0, uint16_t h1, uint16_t h2, uint16_t h3) {
-    uint64_t v = (uint64_t)h0 | (uint64_t)h1 << 16 | (uint64_t)h2 << 32 | (uint64_t)h3 << 48;
-    return _mm_cvtph_ps(_mm_cvtsi64_si128((long long)v));
+/* fp16 h[0..7] of 8 W rows -> f32 in "pair order": [h0 h2 h4 h6 | h1 h3 h5 h7], so row 2p
+ * sits in lane p of the low half and row 2p + 1 in lane p of the high half (lmq_pair_lane).
+ * The halves are packed with integer shifts in general registers (the empty asm keeps GCC's
+ * SLP pass from rebuilding them with vector shuffles, which cost more vector uops), then
+ * two moves and one vcvtph2ps. */
+static inline __m256 lmq_f16x8_pairs(const uint16_t h[8]) {
+    uint64_t v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3], v4 = h[4], v5 = h[5], v6 = h[6], v7 = h[7];
+    __asm__("" : "+r"(v0), "+r"(v1), "+r"(v2), "+r"(v3), "+r"(v4), "+r"(v5), "+r"(v6), "+r"(v7));
+    uint64_t lo = v0 | v2 << 16 | v4 << 32 | v6 << 48, hi = v1 | v3 << 16 | v5 << 32 | v7 << 48;
+    return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
 }
 
-/* Sum of the four lanes of one 128-bit half, in one fixed order (so every tile shape that
- * holds a row in either half sums it identically): (l0 + l2) + (l1 + l3). */
-static inline float lmq_hsum4(__m128 s) {
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
+/* fp16 h[0..7] -> f32 lanes 0..7 in row order. */
+static inline __m256 lmq_f16x8(const uint16_t h[8]) {
+    uint64_t v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3], v4 = h[4], v5 = h[5], v6 = h[6], v7 = h[7];
+    __asm__("" : "+r"(v0), "+r"(v1), "+r"(v2), "+r"(v3), "+r"(v4), "+r"(v5), "+r"(v6), "+r"(v7));
+    uint64_t lo = v0 | v1 << 16 | v2 << 32 | v3 << 48, hi = v4 | v5 << 16 | v6 << 32 | v7 << 48;
+    return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
+}
+
+/* Sum of 32 int8 (in [-127, 127]). */
+static inline int32_t lmq_sum_i8(const int8_t *q) {
+    __m256i v = _mm256_loadu_si256((const __m256i *)q);
+    __m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), v);
+    return lm_avx2_hsum_i32(_mm256_madd_epi16(s16, _mm256_set1_epi16(1)));
+}
+
+/* Lane index of row r in pair order. */
+static inline int lmq_pair_lane(int r) { return (r & 1) * 4 + (r >> 1); }
+
+/* Four vectors of 8 int32, p[k] holding 4 partial sums of each of two rows (low half: row 2k, high
+ * half: row 2k + 1) -> one vector of their totals in pair order: low half [r0 r2 r4 r6], high half
+ * [r1 r3 r5 r7]. Integer adds: exact, so the order does not matter. */
+static inline __m256i lmq_reduce_pairs(const __m256i p[4]) {
+    __m256i u01 =
+        _mm256_add_epi32(_mm256_unpacklo_epi32(p[0], p[1]), _mm256_unpackhi_epi32(p[0], p[1]));
+    __m256i u23 =
+        _mm256_add_epi32(_mm256_unpacklo_epi32(p[2], p[3]), _mm256_unpackhi_epi32(p[2], p[3]));
+    return _mm256_add_epi32(_mm256_unpacklo_epi64(u01, u23), _mm256_unpackhi_epi64(u01, u23));
+}
+
+/* Eight vectors of 8 int32 partial sums, one row each -> [r0 r1 ... r7] totals. */
+static inline __m256i lmq_reduce_rows(const __m256i p[8]) {
+    /* each 128-bit half reduces on its own: lo = [r0 r1 r2 r3 | r0 r1 r2 r3] (the low and the
+     * high lanes' partials), hi the same for r4..r7; adding the halves crosswise finishes */
+    __m256i lo = lmq_reduce_pairs(p), hi = lmq_reduce_pairs(p + 4);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20),
+                            _mm256_permute2x128_si256(lo, hi, 0x31));
 }
 
 #endif

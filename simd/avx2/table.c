@@ -18,6 +18,7 @@ void lm_kernels_fill_avx2(struct lm_kernels *k) {
     k->mm[LM_Q8_0].n_step = 8;
     k->mm[LM_Q4_0].prep = lm_prep_q8x_avx2;
     k->mm[LM_Q4_0].tile = lm_mm_q4_0_avx2;
+    k->mm[LM_Q4_0].scratch_size = lm_mm_q4_0_scratch_avx2;
     k->mm[LM_Q4_0].n_step = 8;
     k->mm[LM_Q4_1].prep = lm_prep_q8xs_avx2;
     k->mm[LM_Q4_1].tile = lm_mm_q4_1_avx2;
