@@ -4,6 +4,10 @@
  * What is checked, and the bounds (amax = max |x| of the block; e(v) = max(|v| 2^-11, 2^-25)
  * how far the fp16 of v can be from v - relative for normal halves, half the subnormal step
  * below 2^-14):
+ * - llama.cpp compatibility: rows quantized by gguf-py (llama.cpp's Python package, whose Q8_0
+ *   is documented bit-exact with ggml-quants.c; golden file from
+ *   tools/gen_quant_legacy_golden.py) - every level writes the same bytes and reads them back
+ *   to the same floats.
  * - Known-answer blocks written by hand dequantize to exact values, and nibble j of qs[] holds
  *   element j (low) and j + 16 (high). Hand-made inputs quantize to hand-computed codes
  *   (round half away from zero, first-largest-magnitude sign, clamping at code 15).
@@ -27,6 +31,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +137,46 @@ START_TEST(known_blocks_quantize) {
                           want);
         }
     }
+}
+END_TEST
+
+/* ---- llama.cpp's blocks (golden file from gguf-py, tools/gen_quant_legacy_golden.py) ---- */
+
+START_TEST(gguf_golden_blocks) {
+    FILE *f = fopen("tests/data/quant_legacy_gguf.bin", "rb");
+    ck_assert_msg(f != NULL, "tests/data/quant_legacy_gguf.bin: run from the repository root");
+    char magic[4];
+    uint32_t hdr[2];
+    ck_assert(fread(magic, 1, 4, f) == 4 && fread(hdr, 4, 2, f) == 2);
+    ck_assert(memcmp(magic, "LMQG", 4) == 0 && hdr[0] == 1 && hdr[1] > 0 && hdr[1] < 100000);
+    const int64_t nb = hdr[1], n = nb * 32;
+    float *x = tu_alloc(n * 4), *want = tu_alloc(n * 4), *got = tu_alloc(n * 4);
+    uint8_t *blocks[3], *q = tu_alloc(nb * 34);
+    ck_assert(fread(x, 4, (size_t)n, f) == (size_t)n);
+    for (int t = 0; t < 3; t++) {
+        blocks[t] = tu_alloc(nb * bsize(DT[t]));
+        ck_assert(fread(blocks[t], bsize(DT[t]), (size_t)nb, f) == (size_t)nb);
+    }
+    enum lm_isa lv[LM_ISA_COUNT];
+    int nl = all_levels(lv);
+    for (int t = 0; t < 3; t++) {
+        ck_assert(fread(want, 4, (size_t)n, f) == (size_t)n);
+        for (int l = 0; l < nl; l++) {
+            const struct lm_kernels *k = lm_kernels_get(lv[l]);
+            k->from_f32[DT[t]](q, x, n);
+            for (int64_t b = 0; b < nb; b++)
+                ck_assert_msg(
+                    memcmp(q + b * bsize(DT[t]), blocks[t] + b * bsize(DT[t]), bsize(DT[t])) == 0,
+                    "%s %s: block %lld differs from gguf-py's", lm_isa_name(lv[l]),
+                    lm_dtype_name(DT[t]), (long long)b);
+            k->to_f32[DT[t]](got, blocks[t], n);
+            tu_assert_equal_f32(lm_dtype_name(DT[t]), got, want, n);
+        }
+    }
+    fclose(f);
+    for (int t = 0; t < 3; t++)
+        lm_aligned_free(blocks[t]);
+    lm_aligned_free(x), lm_aligned_free(want), lm_aligned_free(got), lm_aligned_free(q);
 }
 END_TEST
 
@@ -385,6 +430,7 @@ static Suite *quant_legacy_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, known_blocks_dequantize);
     tcase_add_test(tc, known_blocks_quantize);
+    tcase_add_test(tc, gguf_golden_blocks);
     tcase_add_test(tc, roundtrip_error_bounds);
     tcase_add_test(tc, simd_dequantize_bit_identical);
     tcase_add_test(tc, simd_quantize_identical_blocks);
