@@ -22,12 +22,17 @@
  * chunks that stay in L2 while the 8 W rows (a few KB) stay in L1. Tails: groups of fewer
  * than 8 W rows repeat the last row and drop its copies.
  */
+#include <string.h>
+
 #include "quant_legacy_avx2.h"
+
+#define PF_LINES 3 /* >= 8 W blocks of bytes per block step: the next group is in by the end */
 
 /* y[m0 + i][n + r] for i < MR, r < nrows (<= 8). Loops over MR and the 4 pairs are fully
  * unrolled (constants after inlining), so the accumulators live in registers. */
 static inline __attribute__((always_inline)) void tile(const struct lm_mm *a, int64_t m0,
-                                                       const int MR, int64_t n, int nrows) {
+                                                       const int MR, int64_t n, int nrows,
+                                                       const uint8_t *pf, int64_t pf_lines) {
     const int64_t nb = a->K / LM_QK;
     /* Row r of the group starts at w0 + off[r]. A full group (the common case) has off[r] =
      * r * ldw, which the compiler turns into a few base + index * scale addresses instead of
@@ -49,12 +54,18 @@ static inline __attribute__((always_inline)) void tile(const struct lm_mm *a, in
         acc[i] = _mm256_setzero_ps();
 
     for (int64_t b = 0; b < nb; b++) {
-        uint16_t h[8], g[8];
+        /* stream the next group of W rows into cache, PF_LINES lines per block step */
+        if (b * PF_LINES < pf_lines) {
+#pragma GCC unroll 8
+            for (int l = 0; l < PF_LINES; l++)
+                _mm_prefetch((const char *)pf + (b * PF_LINES + l) * 64, _MM_HINT_T0);
+        }
+        uint32_t dm[8]; /* d | m << 16 of each row: the block's first 4 bytes */
 #pragma GCC unroll 8
         for (int r = 0; r < 8; r++)
-            h[r] = ((const struct lm_block_q4_1 *)(w0 + off[r]))[b].d,
-            g[r] = ((const struct lm_block_q4_1 *)(w0 + off[r]))[b].m;
-        __m256 dw = lmq_f16x8_pairs(h), mw = lmq_f16x8_pairs(g);
+            memcpy(&dm[r], w0 + off[r] + (size_t)b * sizeof(struct lm_block_q4_1), 4);
+        __m256 dw, mw;
+        lmq_f16x8_pairs_dm(dm, &dw, &mw);
         __m256i x1[2], x2[2], part[2][4];
 #pragma GCC unroll 2
         for (int i = 0; i < MR; i++) {
@@ -96,8 +107,10 @@ void lm_mm_q4_1_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratc
     if (a->M == 1) {
         int64_t n = n0;
         for (; n + 8 <= n1; n += 8)
-            tile(a, 0, 1, n, 8);
-        if (n < n1) tile(a, 0, 1, n, (int)(n1 - n));
+            tile(a, 0, 1, n, 8, a->w + (size_t)(n + 8) * a->ldw,
+                 n + 8 < n1 ? (int64_t)(((n1 - n - 8 < 8 ? n1 - n - 8 : 8) * a->ldw + 63) / 64)
+                            : 0);
+        if (n < n1) tile(a, 0, 1, n, (int)(n1 - n), a->w, 0);
         return;
     }
     /* x rows in chunks of about 192 KiB, so a chunk stays in L2 across all of [n0, n1) */
@@ -109,8 +122,8 @@ void lm_mm_q4_1_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratc
             int nr = n1 - n < 8 ? (int)(n1 - n) : 8;
             int64_t m = c0;
             for (; m + 2 <= c1; m += 2)
-                tile(a, m, 2, n, nr);
-            if (m < c1) tile(a, m, 1, n, nr);
+                tile(a, m, 2, n, nr, a->w, 0);
+            if (m < c1) tile(a, m, 1, n, nr, a->w, 0);
         }
     }
 }

@@ -19,10 +19,13 @@
  */
 #include "quant_legacy_avx2.h"
 
+#define PF_LINES 5 /* >= 8 W blocks of bytes per block step: the next group is in by the end */
+
 /* y[m0 + i][n + r] for i < MR, r < nrows (<= 8). Loops over MR and the 8 rows are fully
  * unrolled (constants after inlining), so the accumulators live in registers. */
 static inline __attribute__((always_inline)) void tile(const struct lm_mm *a, int64_t m0,
-                                                       const int MR, int64_t n, int nrows) {
+                                                       const int MR, int64_t n, int nrows,
+                                                       const uint8_t *pf, int64_t pf_lines) {
     const int64_t nb = a->K / LM_QK;
     /* Row r of the group starts at w0 + off[r]. A full group (the common case) has off[r] =
      * r * ldw, which the compiler turns into a few base + index * scale addresses instead of
@@ -44,6 +47,12 @@ static inline __attribute__((always_inline)) void tile(const struct lm_mm *a, in
         acc[i] = _mm256_setzero_ps();
 
     for (int64_t b = 0; b < nb; b++) {
+        /* stream the next group of W rows into cache, PF_LINES lines per block step */
+        if (b * PF_LINES < pf_lines) {
+#pragma GCC unroll 8
+            for (int l = 0; l < PF_LINES; l++)
+                _mm_prefetch((const char *)pf + (b * PF_LINES + l) * 64, _MM_HINT_T0);
+        }
         uint16_t h[8];
 #pragma GCC unroll 8
         for (int r = 0; r < 8; r++)
@@ -85,8 +94,10 @@ void lm_mm_q8_0_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratc
     if (a->M == 1) {
         int64_t n = n0;
         for (; n + 8 <= n1; n += 8)
-            tile(a, 0, 1, n, 8);
-        if (n < n1) tile(a, 0, 1, n, (int)(n1 - n));
+            tile(a, 0, 1, n, 8, a->w + (size_t)(n + 8) * a->ldw,
+                 n + 8 < n1 ? (int64_t)(((n1 - n - 8 < 8 ? n1 - n - 8 : 8) * a->ldw + 63) / 64)
+                            : 0);
+        if (n < n1) tile(a, 0, 1, n, (int)(n1 - n), a->w, 0);
         return;
     }
     /* x rows in chunks of about 192 KiB, so a chunk stays in L2 across all of [n0, n1) */
@@ -98,8 +109,8 @@ void lm_mm_q8_0_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratc
             int nr = n1 - n < 8 ? (int)(n1 - n) : 8;
             int64_t m = c0;
             for (; m + 2 <= c1; m += 2)
-                tile(a, m, 2, n, nr);
-            if (m < c1) tile(a, m, 1, n, nr);
+                tile(a, m, 2, n, nr, a->w, 0);
+            if (m < c1) tile(a, m, 1, n, nr, a->w, 0);
         }
     }
 }

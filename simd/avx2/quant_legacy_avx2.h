@@ -118,6 +118,24 @@ static inline __m256 lmq_f16x8_pairs(const uint16_t h[8]) {
     return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
 }
 
+/* Q4_1's (d, m) pairs of 8 rows, as u32 d | m << 16 -> d and m in pair order (see above):
+ * two rows per qword in general registers, one ymm of 8 dwords, a byte shuffle that gathers
+ * the d halves and the m halves of each lane, a qword permute, two vcvtph2ps. */
+static inline void lmq_f16x8_pairs_dm(const uint32_t dm[8], __m256 *d, __m256 *m) {
+    uint64_t v0 = dm[0], v1 = dm[1], v2 = dm[2], v3 = dm[3], v4 = dm[4], v5 = dm[5], v6 = dm[6],
+             v7 = dm[7];
+    __asm__("" : "+r"(v0), "+r"(v1), "+r"(v2), "+r"(v3), "+r"(v4), "+r"(v5), "+r"(v6), "+r"(v7));
+    /* dwords [r0 r2 r4 r6 | r1 r3 r5 r7] */
+    __m256i v = _mm256_set_epi64x((long long)(v5 | v7 << 32), (long long)(v1 | v3 << 32),
+                                  (long long)(v4 | v6 << 32), (long long)(v0 | v2 << 32));
+    /* per lane: words [d d d d m m m m] */
+    const __m256i sh = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15, 0, 1,
+                                        4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+    v = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(v, sh), 0xd8); /* [d0246 d1357 | m.. m..] */
+    *d = _mm256_cvtph_ps(_mm256_castsi256_si128(v));
+    *m = _mm256_cvtph_ps(_mm256_extracti128_si256(v, 1));
+}
+
 /* fp16 h[0..7] -> f32 lanes 0..7 in row order. */
 static inline __m256 lmq_f16x8(const uint16_t h[8]) {
     uint64_t v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3], v4 = h[4], v5 = h[5], v6 = h[6], v7 = h[7];
