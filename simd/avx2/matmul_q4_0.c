@@ -22,6 +22,10 @@
  * accumulator ymm per x row. Decode (M = 1) streams the 8 W rows once. M > 1: x rows in
  * chunks that stay in L2 while the 8 W rows (a few KB) stay in L1. Tails: groups of fewer
  * than 8 W rows repeat the last row and drop its copies.
+ * Decode prefetch: a group's 8 W rows are contiguous, and so is the next group; while one
+ * group is summed, the next is prefetched PF_LINES cache lines per block step (enough to have
+ * all of it in by the end), which carries the stream across 4 KiB pages, where the hardware
+ * prefetcher stops.
  */
 #include "quant_legacy_avx2.h"
 
@@ -35,9 +39,8 @@ static inline __attribute__((always_inline)) void tile(const struct lm_mm *a, in
                                                        const int32_t *corr, const uint8_t *pf,
                                                        int64_t pf_lines) {
     const int64_t nb = a->K / LM_QK;
-    /* Row r of the group starts at w0 + off[r]. A full group (the common case) has off[r] =
-     * r * ldw, which the compiler turns into a few base + index * scale addresses instead of
-     * 8 live pointers; a tail group repeats its last row. */
+    /* Row r of the group starts at w0 + off[r]: r * ldw in a full group (the common case, where
+     * one index register walks all 8 rows), the last real row repeated in a tail group. */
     const uint8_t *w0 = a->w + (size_t)n * a->ldw;
     size_t off[8];
 #pragma GCC unroll 8
