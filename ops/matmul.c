@@ -7,6 +7,7 @@
  * W). The float reference kernels here accumulate in double: the accurate side of the tests.
  */
 #include "../simd/quant_k.h"
+#include "../simd/quant_legacy.h"
 #include "ops.h"
 
 /* ---- reference tiles for the float dtypes ------------------------------------------------ */
@@ -59,6 +60,18 @@ void lm_mm_fill_ref(struct lm_kernels *k) {
     k->mm[LM_BF16] = (struct lm_mm_kernel){.tile = mm_tile_bf16_ref, .n_step = 1};
     /* quantized dtypes: ops/matmul_<dtype>.c */
     lm_mm_k_fill_ref(k); /* Q4_K, Q5_K, Q6_K: ops/matmul_k.c */
+    k->mm[LM_Q8_0] = (struct lm_mm_kernel){.prep = lm_prep_q8x_ref,
+                                           .prep_size = lm_prep_q8x_size,
+                                           .tile = lm_mm_q8_0_ref,
+                                           .n_step = 1};
+    k->mm[LM_Q4_0] = (struct lm_mm_kernel){.prep = lm_prep_q8x_ref,
+                                           .prep_size = lm_prep_q8x_size,
+                                           .tile = lm_mm_q4_0_ref,
+                                           .n_step = 1};
+    k->mm[LM_Q4_1] = (struct lm_mm_kernel){.prep = lm_prep_q8xs_ref,
+                                           .prep_size = lm_prep_q8xs_size,
+                                           .tile = lm_mm_q4_1_ref,
+                                           .n_step = 1};
 }
 
 /* ---- the op ------------------------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../simd/quant_k.h"
+#include "../simd/quant_legacy.h"
 #include "ops.h"
 
 static void f32_to_f32(float *y, const void *x, int64_t n) {
@@ -55,6 +56,12 @@ void lm_quant_fill_ref(struct lm_kernels *k) {
     k->from_f32[LM_Q5_K] = lm_q5_k_from_f32_ref;
     k->to_f32[LM_Q6_K] = lm_q6_k_to_f32_ref;
     k->from_f32[LM_Q6_K] = lm_q6_k_from_f32_ref;
+    k->to_f32[LM_Q8_0] = lm_q8_0_to_f32_ref;
+    k->from_f32[LM_Q8_0] = lm_q8_0_from_f32_ref;
+    k->to_f32[LM_Q4_0] = lm_q4_0_to_f32_ref;
+    k->from_f32[LM_Q4_0] = lm_q4_0_from_f32_ref;
+    k->to_f32[LM_Q4_1] = lm_q4_1_to_f32_ref;
+    k->from_f32[LM_Q4_1] = lm_q4_1_from_f32_ref;
 }
 
 struct convert_task {
@@ -89,12 +96,12 @@ static lm_status convert(struct lm_tensor *dst, const struct lm_tensor *src, boo
     if (!q->data) return lm_error(LM_EINVAL, "%s: %s is NULL", op, quantize ? "dst" : "src");
     if (!lm_dtype_info(q->dtype) || !ctx->k->to_f32[q->dtype] || !ctx->k->from_f32[q->dtype])
         return lm_error(LM_EUNSUPPORTED, "%s: no %s converter", op, lm_dtype_name(q->dtype));
-    int32_t blck = lm_dtype_info(q->dtype)->blck;
-    if (f->ne[0] % blck)
+    const struct lm_dtype_info *qi = lm_dtype_info(q->dtype);
+    if (f->ne[0] % qi->blck)
         return lm_error(LM_EINVAL,
                         "%s: rows of %lld elements are not a whole number of %s blocks of %d", op,
-                        (long long)f->ne[0], lm_dtype_name(q->dtype), (int)blck);
-    if (q->nb[0] != (int64_t)lm_dtype_info(q->dtype)->size)
+                        (long long)f->ne[0], qi->name, (int)qi->blck);
+    if (q->nb[0] != (int64_t)qi->size)
         return lm_error(LM_EINVAL, "%s: %s rows must be contiguous", op, lm_dtype_name(q->dtype));
     if (!quantize && dst->nb[0] != sizeof(float))
         return lm_error(LM_EINVAL, "dequantize: dst rows must be contiguous");

@@ -31,6 +31,24 @@ void lm_kernels_fill_avx2(struct lm_kernels *k) {
     k->to_f32[LM_Q4_K] = lm_q4_k_to_f32_avx2;
     k->to_f32[LM_Q5_K] = lm_q5_k_to_f32_avx2;
     k->to_f32[LM_Q6_K] = lm_q6_k_to_f32_avx2;
+    k->mm[LM_Q8_0].prep = lm_prep_q8x_avx2;
+    k->mm[LM_Q8_0].tile = lm_mm_q8_0_avx2;
+    k->mm[LM_Q8_0].n_step = 8;
+    k->mm[LM_Q4_0].prep = lm_prep_q8x_avx2;
+    k->mm[LM_Q4_0].tile = lm_mm_q4_0_avx2;
+    k->mm[LM_Q4_0].scratch_size = lm_mm_q4_0_scratch_avx2;
+    k->mm[LM_Q4_0].n_step = 8;
+    k->mm[LM_Q4_1].prep = lm_prep_q8xs_avx2;
+    k->mm[LM_Q4_1].tile = lm_mm_q4_1_avx2;
+    k->mm[LM_Q4_1].n_step = 8;
+
+    /* quantize / dequantize */
+    k->to_f32[LM_Q8_0] = lm_q8_0_to_f32_avx2;
+    k->from_f32[LM_Q8_0] = lm_q8_0_from_f32_avx2;
+    k->to_f32[LM_Q4_0] = lm_q4_0_to_f32_avx2;
+    k->from_f32[LM_Q4_0] = lm_q4_0_from_f32_avx2;
+    k->to_f32[LM_Q4_1] = lm_q4_1_to_f32_avx2;
+    k->from_f32[LM_Q4_1] = lm_q4_1_from_f32_avx2;
 
     /* norms, softmax, rope, attention */
     k->rmsnorm = lm_rmsnorm_avx2;

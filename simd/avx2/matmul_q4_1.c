@@ -1,0 +1,132 @@
+/* simd/avx2/matmul_q4_1.c - y = x W^T for Q4_1 W against 8-bit activation rows, AVX2.
+ *
+ * Inputs: W rows of K/32 lm_block_q4_1 (20 bytes, unaligned), x rows of K/32 lm_block_q8xs
+ * (prepared by lm_prep_q8xs_*: f32 d, f32 s = d * sum(q), int8 q in [-127, 127]).
+ * Output y[m][n], f32.
+ *
+ * Per block: dot = (dw * dx) * sum(q * qx) + mw * s. The nibbles are unsigned (0..15), so
+ * maddubs(nibbles, x) is directly the u8 x s8 product (pairs below 2 * 15 * 127: no
+ * saturation); the min term is one multiply per x row per block for 8 W rows at once.
+ *
+ * Packing: two W rows share one ymm. Their 16 nibble bytes load into the two 128-bit lanes;
+ * lo = low nibbles (elements 0..15 of each row), hi = high nibbles (16..31), and x's halves
+ * are broadcast to both lanes, so maddubs + add + madd give 4 int32 partials per row. Four
+ * such pairs (8 W rows) reduce with unpack + add into one vector holding each row's exact
+ * block sum, in "pair order" (rows 0 2 4 6 | 1 3 5 7), where the fp16 scales and mins of the
+ * 8 rows also land with one vcvtph2ps each. Then per block, for 8 rows at once and in the
+ * reference's order: acc += (dx * dw) * (float)isum + mw * s, as multiplies and adds (no FMA),
+ * so every output is bit-identical to lm_mm_q4_1_ref, whatever the tile or thread split.
+ *
+ * Tiling: MR x rows (1, or 2 for M > 1) by 8 W rows per pass over all K/32 blocks, one f32
+ * accumulator ymm per x row. Decode (M = 1) streams the 8 W rows once. M > 1: x rows in
+ * chunks that stay in L2 while the 8 W rows (a few KB) stay in L1. Tails: groups of fewer
+ * than 8 W rows repeat the last row and drop its copies.
+ * Decode prefetch: a group's 8 W rows are contiguous, and so is the next group; while one
+ * group is summed, the next is prefetched PF_LINES cache lines per block step (enough to have
+ * all of it in by the end), which carries the stream across 4 KiB pages, where the hardware
+ * prefetcher stops.
+ */
+#include <string.h>
+
+#include "quant_legacy_avx2.h"
+
+#define PF_LINES 3 /* >= 8 W blocks of bytes per block step: the next group is in by the end */
+
+/* y[m0 + i][n + r] for i < MR, r < nrows (<= 8). Loops over MR and the 4 pairs are fully
+ * unrolled (constants after inlining), so the accumulators live in registers. */
+static inline __attribute__((always_inline)) void tile(const struct lm_mm *a, int64_t m0,
+                                                       const int MR, int64_t n, int nrows,
+                                                       const uint8_t *pf, int64_t pf_lines) {
+    const int64_t nb = a->K / LM_QK;
+    /* Row r of the group starts at w0 + off[r]: r * ldw in a full group (the common case, where
+     * one index register walks all 8 rows), the last real row repeated in a tail group. */
+    const uint8_t *w0 = a->w + (size_t)n * a->ldw;
+    size_t off[8];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+        off[r] = nrows == 8 ? (size_t)r * a->ldw : (size_t)(r < nrows ? r : nrows - 1) * a->ldw;
+    const struct lm_block_q8xs *x[2];
+#pragma GCC unroll 2
+    for (int i = 0; i < MR; i++)
+        x[i] = (const struct lm_block_q8xs *)(a->x + (size_t)(m0 + i) * a->ldx);
+
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[2];
+#pragma GCC unroll 2
+    for (int i = 0; i < MR; i++)
+        acc[i] = _mm256_setzero_ps();
+
+    for (int64_t b = 0; b < nb; b++) {
+        /* stream the next group of W rows into cache, PF_LINES lines per block step */
+        if (b * PF_LINES < pf_lines) {
+#pragma GCC unroll 8
+            for (int l = 0; l < PF_LINES; l++)
+                _mm_prefetch((const char *)pf + (b * PF_LINES + l) * 64, _MM_HINT_T0);
+        }
+        uint32_t dm[8]; /* d | m << 16 of each row: the block's first 4 bytes */
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++)
+            memcpy(&dm[r], w0 + off[r] + (size_t)b * sizeof(struct lm_block_q4_1), 4);
+        __m256 dw, mw;
+        lmq_f16x8_pairs_dm(dm, &dw, &mw);
+        __m256i x1[2], x2[2], part[2][4];
+#pragma GCC unroll 2
+        for (int i = 0; i < MR; i++) {
+            x1[i] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)x[i][b].qs));
+            x2[i] =
+                _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(x[i][b].qs + 16)));
+        }
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; p++) {
+            __m256i lo, hi;
+            lmq_unpack_pair(((const struct lm_block_q4_1 *)(w0 + off[2 * p]))[b].qs,
+                            ((const struct lm_block_q4_1 *)(w0 + off[2 * p + 1]))[b].qs, &lo, &hi);
+#pragma GCC unroll 2
+            for (int i = 0; i < MR; i++)
+                part[i][p] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, x1[i]),
+                                                                _mm256_maddubs_epi16(hi, x2[i])),
+                                               ones);
+        }
+#pragma GCC unroll 2
+        for (int i = 0; i < MR; i++) {
+            __m256 f = _mm256_cvtepi32_ps(lmq_reduce_pairs(part[i]));
+            __m256 sc = _mm256_mul_ps(_mm256_broadcast_ss(&x[i][b].d), dw);
+            __m256 mt = _mm256_mul_ps(mw, _mm256_broadcast_ss(&x[i][b].s));
+            acc[i] = _mm256_add_ps(acc[i], _mm256_add_ps(_mm256_mul_ps(sc, f), mt));
+        }
+    }
+
+#pragma GCC unroll 2
+    for (int i = 0; i < MR; i++) {
+        float out[8], *y = a->y + (m0 + i) * a->ldy + n;
+        _mm256_storeu_ps(out, acc[i]);
+        for (int r = 0; r < nrows; r++)
+            y[r] = out[lmq_pair_lane(r)];
+    }
+}
+
+void lm_mm_q4_1_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch) {
+    (void)scratch;
+    if (a->M == 1) {
+        int64_t n = n0;
+        for (; n + 8 <= n1; n += 8)
+            tile(a, 0, 1, n, 8, a->w + (size_t)(n + 8) * a->ldw,
+                 n + 8 < n1 ? (int64_t)(((n1 - n - 8 < 8 ? n1 - n - 8 : 8) * a->ldw + 63) / 64)
+                            : 0);
+        if (n < n1) tile(a, 0, 1, n, (int)(n1 - n), a->w, 0);
+        return;
+    }
+    /* x rows in chunks of about 192 KiB, so a chunk stays in L2 across all of [n0, n1) */
+    int64_t mc = (int64_t)((192u << 10) / a->ldx);
+    mc = mc < 2 ? 2 : mc & ~(int64_t)1;
+    for (int64_t c0 = 0; c0 < a->M; c0 += mc) {
+        int64_t c1 = c0 + mc < a->M ? c0 + mc : a->M;
+        for (int64_t n = n0; n < n1; n += 8) {
+            int nr = n1 - n < 8 ? (int)(n1 - n) : 8;
+            int64_t m = c0;
+            for (; m + 2 <= c1; m += 2)
+                tile(a, m, 2, n, nr, a->w, 0);
+            if (m < c1) tile(a, m, 1, n, nr, a->w, 0);
+        }
+    }
+}
