@@ -68,10 +68,13 @@ void lm_attn_ref(const struct lm_attn_row *a) {
         float *o = a->o + (size_t)g * a->ldo;
         for (int64_t d = 0; d < a->hd; d++)
             o[d] = l > 0 ? (float)(acc[d] / l) : 0.0f;
+        if (a->lse) a->lse[g] = l > 0 ? (float)(m + log(l)) : -INFINITY;
     }
 }
 
 /* ---- the op ------------------------------------------------------------------------------ */
+
+#define CHUNK 512 /* keys per chunk when a key range is split (see lm_attention) */
 
 struct attn_task {
     struct lm_ctx *ctx;
@@ -83,6 +86,8 @@ struct attn_task {
     bool use_mask; /* seq ids or key positions given: build a mask per row */
     bool q_in_place;
     size_t ker_bytes, qg_bytes, each; /* per-thread: kernel scratch, q gather, mask */
+    int64_t n_split;                  /* key-range chunks per (row, kv head) unit */
+    float *part, *lse;                /* n_split > 1: partial outputs and their log-sum-exp */
 };
 
 static inline int64_t q_pos_of(const struct attn_task *t, int64_t i) {
@@ -124,6 +129,10 @@ static void visibility(const struct attn_task *t, int64_t i, uint8_t *mask, int6
     if (count != *hi - *lo) *mask_out = mask;
 }
 
+/* Work item it = (unit, chunk): unit = (query row i, kv head g), chunk c of n_split slices of
+ * the row's visible key range. With one chunk the kernel writes o; with several it writes a
+ * partial output and its log-sum-exp, merged after the barrier (decode with few kv heads
+ * would otherwise leave threads idle). */
 static void attn_task(void *arg, int ith, int nth) {
     struct attn_task *t = arg;
     uint8_t *scr = lm_ctx_slice(t->ctx, ith, t->each);
@@ -131,19 +140,27 @@ static void attn_task(void *arg, int ith, int nth) {
     uint8_t *mask = scr + t->ker_bytes + t->qg_bytes;
     const struct lm_tensor *q = t->q, *k = t->k, *v = t->v;
     struct lm_tensor *o = t->o;
-    int64_t u0, u1, cur = -1, lo = 0, hi = 0;
+    const int64_t S = t->n_split, units = t->n_q * t->n_kv_head;
+    int64_t it0, it1, cur = -1, lo = 0, hi = 0;
     const uint8_t *mk = NULL;
-    lm_split(t->n_q * t->n_kv_head, 1, ith, nth, &u0, &u1);
-    for (int64_t u = u0; u < u1; u++) {
+    lm_split(units * S, 1, ith, nth, &it0, &it1);
+    for (int64_t it = it0; it < it1; it++) {
+        const int64_t u = it / S, c = it % S;
         const int64_t i = u / t->n_kv_head, g = u % t->n_kv_head, h0 = g * t->G;
         if (i != cur) {
             visibility(t, i, mask, &lo, &hi, &mk);
             cur = i;
         }
-        float *orow = (float *)lm_tensor_row(o, h0, i, 0);
-        if (hi <= lo) { /* nothing visible: zeros */
-            for (int64_t h = 0; h < t->G; h++)
-                memset(orow + h * (o->nb[1] / 4), 0, (size_t)t->hd * sizeof(float));
+        const int64_t c0 = lo + (hi - lo) * c / S, c1 = lo + (hi - lo) * (c + 1) / S;
+        float *orow = S > 1 ? t->part + (size_t)it * (size_t)(t->G * t->hd)
+                            : (float *)lm_tensor_row(o, h0, i, 0);
+        const size_t ldo = S > 1 ? (size_t)t->hd : (size_t)o->nb[1] / sizeof(float);
+        float *lse = S > 1 ? t->lse + (size_t)it * (size_t)t->G : NULL;
+        if (c1 <= c0) { /* nothing visible: zeros */
+            for (int64_t h = 0; h < t->G; h++) {
+                memset(orow + h * ldo, 0, (size_t)t->hd * sizeof(float));
+                if (lse) lse[h] = -INFINITY;
+            }
             continue;
         }
         const float *qrow;
@@ -162,22 +179,50 @@ static void attn_task(void *arg, int ith, int nth) {
         }
         struct lm_attn_row a = {
             .o = orow,
-            .ldo = (size_t)o->nb[1] / sizeof(float),
+            .ldo = ldo,
             .q = qrow,
             .ldq = ldq,
             .G = t->G,
-            .k = (const uint8_t *)k->data + g * k->nb[1] + lo * k->nb[2],
-            .v = (const uint8_t *)v->data + g * v->nb[1] + lo * v->nb[2],
+            .k = (const uint8_t *)k->data + g * k->nb[1] + c0 * k->nb[2],
+            .v = (const uint8_t *)v->data + g * v->nb[1] + c0 * v->nb[2],
             .ldk = (size_t)k->nb[2],
             .ldv = (size_t)v->nb[2],
             .kv_type = k->dtype,
             .hd = t->hd,
-            .n_kv = hi - lo,
-            .mask = mk ? mk + lo : NULL,
+            .n_kv = c1 - c0,
+            .mask = mk ? mk + c0 : NULL,
             .scale = t->scale,
             .scratch = ks,
+            .lse = lse,
         };
         t->ctx->k->attn(&a);
+    }
+    if (S == 1) return;
+
+    /* merge: o = sum_c exp(lse_c - L) o_c / sum_c exp(lse_c - L), L the largest lse */
+    lm_pool_barrier(t->ctx->pool);
+    int64_t u0, u1;
+    lm_split(units * t->G, 1, ith, nth, &u0, &u1);
+    for (int64_t ug = u0; ug < u1; ug++) {
+        const int64_t u = ug / t->G, h = ug % t->G;
+        const int64_t i = u / t->n_kv_head, g = u % t->n_kv_head;
+        float *out = (float *)lm_tensor_row(o, g * t->G + h, i, 0);
+        float L = -INFINITY;
+        for (int64_t c = 0; c < S; c++)
+            if (t->lse[(u * S + c) * t->G + h] > L) L = t->lse[(u * S + c) * t->G + h];
+        for (int64_t d = 0; d < t->hd; d++)
+            out[d] = 0;
+        if (L == -INFINITY) continue;
+        float wsum = 0;
+        for (int64_t c = 0; c < S; c++) {
+            const float w = expf(t->lse[(u * S + c) * t->G + h] - L);
+            const float *part = t->part + (size_t)((u * S + c) * t->G + h) * (size_t)t->hd;
+            for (int64_t d = 0; d < t->hd; d++)
+                out[d] += w * part[d];
+            wsum += w;
+        }
+        for (int64_t d = 0; d < t->hd; d++)
+            out[d] /= wsum;
     }
 }
 
@@ -264,7 +309,17 @@ lm_status lm_attention(struct lm_tensor *o, const struct lm_tensor *q, const str
     const size_t qg = q_in_place ? 0 : lm_round64((size_t)(G * hd) * sizeof(float));
     const size_t each = ker + qg + (use_mask ? lm_round64((size_t)n_kv) : 0);
     const int nth = lm_ctx_threads(ctx);
-    if ((s = lm_ctx_reserve(ctx, (size_t)nth * lm_round64(each)))) return s;
+    /* Few units (decode with few kv heads): also split long key ranges into chunks of about
+     * CHUNK keys, so every thread streams its share of the cache. The split depends on the
+     * shapes only, never on the thread count, so results are identical for any thread count. */
+    const int64_t units = n_q * n_kv_head;
+    int64_t n_split = 1;
+    if (units < 16 && n_kv >= 2 * CHUNK) n_split = n_kv / CHUNK < 64 ? n_kv / CHUNK : 64;
+    const size_t per_threads = (size_t)nth * lm_round64(each);
+    const size_t part_bytes =
+        n_split > 1 ? lm_round64((size_t)(units * n_split * G * hd) * sizeof(float)) : 0;
+    const size_t lse_bytes = n_split > 1 ? (size_t)(units * n_split * G) * sizeof(float) : 0;
+    if ((s = lm_ctx_reserve(ctx, per_threads + part_bytes + lse_bytes))) return s;
     struct attn_task t = {
         .ctx = ctx,
         .o = o,
@@ -283,6 +338,9 @@ lm_status lm_attention(struct lm_tensor *o, const struct lm_tensor *q, const str
         .ker_bytes = ker,
         .qg_bytes = qg,
         .each = each,
+        .n_split = n_split,
+        .part = (float *)(ctx->work + per_threads),
+        .lse = (float *)(ctx->work + per_threads + part_bytes),
     };
     lm_pool_run(ctx->pool, attn_task, &t);
     return LM_OK;

@@ -48,6 +48,8 @@ struct lm_attn_row {
     const uint8_t *mask; /* (n_kv) nonzero = visible, or NULL = all visible */
     float scale;
     float *scratch; /* attn_scratch_floats(G, hd) floats, 64-byte aligned */
+    float *lse;     /* (G) or NULL: receives max score + log(sum of exp) of each query (-inf if
+                     * no key was visible), so partial results over key ranges can be merged */
 };
 
 struct lm_kernels {

@@ -531,6 +531,17 @@ START_TEST(attention_op_basic) {
                                 .qamp = 3,
                                 .kv_head_major = true},
                  seed++);
+        /* split key ranges (few units, long cache): a window leaves some chunks empty, and
+         * padding keys (seq -1) plus a second sequence leave others fully masked */
+        run_case(simple("decode split window", 32, 4, 2, 2, 2600, t, true, 700), seed++);
+        {
+            static int32_t kseq[1500], qseq[1] = {1};
+            for (int j = 0; j < 1500; j++)
+                kseq[j] = j < 600 ? 0 : j < 1100 ? -1 : 1;
+            struct acase c = simple("decode split seq", 16, 6, 2, 1, 1500, t, false, 0);
+            c.k_seq = kseq, c.q_seq = qseq;
+            run_case(c, seed++);
+        }
         /* n_q from 1 to 40 over a few n_kv, GQA 2 and 5 (G > 4: two query blocks) */
         for (int64_t nq = 1; nq <= 40; nq += 13)
             run_case(simple("n_q sweep", 24, 10, 2, nq, nq + 65, t, true, 0), seed++);

@@ -356,5 +356,6 @@ void lm_attn_avx2(const struct lm_attn_row *a) {
         if (rem)
             _mm256_maskstore_ps(o + 8 * nfull, tm,
                                 _mm256_mul_ps(_mm256_loadu_ps(acc + g * hd8 + 8 * nfull), r));
+        if (a->lse) a->lse[g] = l[g] > 0 ? m[g] + logf(l[g]) : -INFINITY;
     }
 }
