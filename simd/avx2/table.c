@@ -13,6 +13,12 @@ void lm_kernels_fill_avx2(struct lm_kernels *k) {
     k->from_f32[LM_BF16] = lm_f32_to_bf16_avx2;
 
     /* matmul */
+    k->mm[LM_F32] = (struct lm_mm_kernel){
+        .tile = lm_mm_tile_f32_avx2, .scratch_size = lm_gemm_scratch_avx2, .n_step = 16};
+    k->mm[LM_F16] = (struct lm_mm_kernel){
+        .tile = lm_mm_tile_f16_avx2, .scratch_size = lm_gemm_scratch_avx2, .n_step = 16};
+    k->mm[LM_BF16] = (struct lm_mm_kernel){
+        .tile = lm_mm_tile_bf16_avx2, .scratch_size = lm_gemm_scratch_avx2, .n_step = 16};
 
     /* quantize / dequantize */
 
