@@ -33,8 +33,13 @@
 #define LM_AVX2_INLINE static inline __attribute__((always_inline))
 
 /* Pack W rows [0, nr) (nr <= 16, w points at row 0, column k0) over kc columns into
- * dst[k*16 + j] = (float)W[j][k0 + k], zero for j >= nr. dst is 64-byte aligned. */
-typedef void (*lm_gemm_pack_w_fn)(float *dst, const uint8_t *w, size_t ldw, int64_t nr, int64_t kc);
+ * dst[k*16 + j] = (float)W[j][k0 + k], zero for j >= nr. dst is 64-byte aligned. While it
+ * reads, it prefetches the panel that will be packed next (rows [0, next_nr) x next_kc
+ * columns from next, same ldw; next NULL: none), so that panel's rows are in cache when their turn
+ * comes: the GEMM reads each W row in kc-long pieces far apart in time, which the hardware
+ * prefetcher does not follow. */
+typedef void (*lm_gemm_pack_w_fn)(float *dst, const uint8_t *w, size_t ldw, int64_t nr, int64_t kc,
+                                  const uint8_t *next, int64_t next_nr, int64_t next_kc);
 
 /* How the GEMM reads one W dtype. */
 struct lm_gemm_wtype {
@@ -116,9 +121,15 @@ LM_AVX2_INLINE __m128 lm_avx2_hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
  * back to back on the same eight rows, so a 64-byte line of f32 is used whole while it is in L1
  * even when the row stride maps all sixteen rows to one cache set. */
 LM_AVX2_INLINE void lm_gemm_pack_w(float *dst, const uint8_t *w, size_t ldw, int64_t nr, int64_t kc,
+                                   const uint8_t *next, int64_t next_nr, int64_t next_kc,
                                    enum lm_dtype dt) {
+    const size_t esize = dt == LM_F32 ? sizeof(float) : sizeof(uint16_t);
     for (int64_t kb = 0; kb < kc; kb += 16) {
         for (int h = 0; h < 2; h++) {
+            if (next && kb < next_kc)
+                for (int j = h * 8; j < h * 8 + 8 && j < next_nr; j++)
+                    _mm_prefetch((const char *)next + (size_t)j * ldw + (size_t)kb * esize,
+                                 _MM_HINT_T0);
             for (int64_t k = kb; k < kb + 16 && k < kc; k += 8) {
                 int64_t kn = kc - k < 8 ? kc - k : 8;
                 __m256 r[8];

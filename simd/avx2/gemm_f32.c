@@ -187,7 +187,7 @@ static void gemm_small(const struct lm_mm *a, int64_t n0, int64_t n1, float *scr
     const int64_t M = a->M, K = a->K, kcs = kc_step(K);
     float *xt = scratch;
     float *wbuf = scratch + round64((size_t)K * LM_GEMM_NR * sizeof(float)) / sizeof(float);
-    lm_gemm_pack_w(xt, a->x, a->ldx, M, K, LM_F32); /* x rows as a 16-wide panel */
+    lm_gemm_pack_w(xt, a->x, a->ldx, M, K, NULL, 0, 0, LM_F32); /* x rows as a 16-wide panel */
     float t[LM_GEMM_MR * LM_GEMM_NR] __attribute__((aligned(32)));
     for (int64_t n = n0; n < n1; n += LM_GEMM_MR) {
         const int64_t nr = n1 - n < LM_GEMM_MR ? n1 - n : LM_GEMM_MR;
@@ -222,7 +222,18 @@ static void gemm_rows(const struct lm_mm *a, int64_t n0, int64_t n1, float *wp,
         for (int64_t pc = 0; pc < K; pc += kcs) {
             const int64_t kc = K - pc < kcs ? K - pc : kcs;
             const bool accumulate = pc > 0;
-            wt->pack(wp, a->w + (size_t)jr * a->ldw + (size_t)pc * wt->esize, a->ldw, nr, kc);
+            /* next: this panel's next k block, or the next panel's first */
+            const uint8_t *next = NULL;
+            int64_t next_nr = nr, next_kc = 0;
+            if (pc + kc < K) {
+                next = a->w + (size_t)jr * a->ldw + (size_t)(pc + kc) * wt->esize;
+                next_kc = K - pc - kc < kcs ? K - pc - kc : kcs;
+            } else if (jr + LM_GEMM_NR < n1) {
+                next = a->w + (size_t)(jr + LM_GEMM_NR) * a->ldw;
+                next_nr = n1 - jr - LM_GEMM_NR, next_kc = kcs;
+            }
+            wt->pack(wp, a->w + (size_t)jr * a->ldw + (size_t)pc * wt->esize, a->ldw, nr, kc, next,
+                     next_nr, next_kc);
             for (int64_t ir = 0; ir < M; ir += LM_GEMM_MR) {
                 const int64_t mr = M - ir < LM_GEMM_MR ? M - ir : LM_GEMM_MR;
                 const float *xr[LM_GEMM_MR];
@@ -256,9 +267,13 @@ static void gemm_blocked(const struct lm_mm *a, int64_t n0, int64_t n1, float *s
                 for (int64_t jr = 0; jr < nc; jr += LM_GEMM_NR) {
                     const int64_t nr = nc - jr < LM_GEMM_NR ? nc - jr : LM_GEMM_NR;
                     float *bp = wp + jr * kc;
-                    if (ic == 0)
-                        wt->pack(bp, a->w + (size_t)(jc + jr) * a->ldw + (size_t)pc * wt->esize,
-                                 a->ldw, nr, kc);
+                    if (ic == 0) { /* prefetching the next panel of this k block */
+                        const uint8_t *w =
+                            a->w + (size_t)(jc + jr) * a->ldw + (size_t)pc * wt->esize;
+                        bool more = jr + LM_GEMM_NR < nc;
+                        wt->pack(bp, w, a->ldw, nr, kc, more ? w + LM_GEMM_NR * a->ldw : NULL,
+                                 nc - jr - LM_GEMM_NR, kc);
+                    }
                     for (int64_t ir = 0; ir < mc; ir += LM_GEMM_MR) {
                         const int64_t mr = mc - ir < LM_GEMM_MR ? mc - ir : LM_GEMM_MR;
                         float *c = a->y + (ic + ir) * a->ldy + jc + jr;

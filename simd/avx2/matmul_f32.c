@@ -12,8 +12,9 @@
  */
 #include "gemm.h"
 
-static void pack_w_f32(float *dst, const uint8_t *w, size_t ldw, int64_t nr, int64_t kc) {
-    lm_gemm_pack_w(dst, w, ldw, nr, kc, LM_F32);
+static void pack_w_f32(float *dst, const uint8_t *w, size_t ldw, int64_t nr, int64_t kc,
+                       const uint8_t *next, int64_t next_nr, int64_t next_kc) {
+    lm_gemm_pack_w(dst, w, ldw, nr, kc, next, next_nr, next_kc, LM_F32);
 }
 
 static const struct lm_gemm_wtype wtype = {pack_w_f32, NULL, sizeof(float)};
