@@ -202,6 +202,7 @@ START_TEST(tile_vs_ref_sampled) {
     tile_case(dt, 7, 576, 1536, 3);
     tile_case(dt, 33, 200, 1536, 4);
     tile_case(dt, 151, dt == LM_F32 ? 1100 : 130, 300, 5); /* two n blocks (f32), m edges */
+    tile_case(dt, 6, 40, 1022, 6); /* f32 W rows 4 KiB apart: the 6-row kernel for M <= 8 */
 }
 END_TEST
 

@@ -24,6 +24,7 @@
 
 #define LM_GEMV_MAX_M   4    /* M above this takes the GEMM */
 #define LM_GEMM_SMALL_M 16   /* M up to this: W rows broadcast against a transposed x panel */
+#define LM_GEMM_TINY_M  8    /* M up to this: 8 lanes (12 W rows x 8), else 16 (6 x 16) */
 #define LM_GEMM_MR      6    /* micro-tile rows (x rows) */
 #define LM_GEMM_NR      16   /* micro-tile columns (W rows): two ymm */
 #define LM_GEMM_KC      256  /* k block: a packed W panel (kc x 16 f32 = 16 KiB) stays in L1 */
@@ -54,7 +55,7 @@ struct lm_gemm_wtype {
 void lm_gemm_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch,
                   const struct lm_gemm_wtype *wt);
 /* lm_gemm_scratch_avx2(M, K) (declared in avx2.h): scratch bytes of an M x K tile: 0 on the
- * GEMV path; for M <= 16 the transposed x panel (64 K bytes) and 6 converted W rows; else one
+ * GEMV path; for M <= 16 the transposed x panel (64 K bytes) and 12 converted W rows; else one
  * packed W panel (M <= MC), or a packed W block and x block: at most (KC * NC + MC * KC) * 4
  * bytes (1.14 MiB) whatever M is. */
 
@@ -115,17 +116,19 @@ LM_AVX2_INLINE __m128 lm_avx2_hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
 
 /* ---- packing W panels (any float dtype) -------------------------------------------------- */
 
-/* The lm_gemm_pack_w_fn contract for dtype dt. Eight k at a time: eight rows' vectors are
- * transposed so each k becomes one 8-column half of a packed row. Rows past nr are zeros and are
- * never read; the k tail reads only kc % 8 elements per row. Both 8-k steps of a 16-k chunk run
- * back to back on the same eight rows, so a 64-byte line of f32 is used whole while it is in L1
- * even when the row stride maps all sixteen rows to one cache set. */
-LM_AVX2_INLINE void lm_gemm_pack_w(float *dst, const uint8_t *w, size_t ldw, int64_t nr, int64_t kc,
-                                   const uint8_t *next, int64_t next_nr, int64_t next_kc,
-                                   enum lm_dtype dt) {
+/* Rows [0, nr) of a matrix (row stride ldw bytes, elements of dt) over kc columns, transposed
+ * into a panel of `width` (8 or 16) f32 lanes: dst[k*width + j] = row j's element k, zero for
+ * j >= nr. Eight k at a time: eight rows' vectors are transposed so each k becomes one 8-lane
+ * half of a packed row. Rows past nr are never read; the k tail reads only kc % 8 elements per
+ * row. Both 8-k steps of a 16-k chunk run back to back on the same eight rows, so a 64-byte
+ * line of f32 is used whole while it is in L1 even when the row stride maps all the rows to one
+ * cache set. next/next_nr/next_kc: the lm_gemm_pack_w_fn prefetch (next NULL: none). */
+LM_AVX2_INLINE void lm_gemm_pack_rows(float *dst, const uint8_t *w, size_t ldw, int64_t nr,
+                                      int64_t kc, int width, const uint8_t *next, int64_t next_nr,
+                                      int64_t next_kc, enum lm_dtype dt) {
     const size_t esize = dt == LM_F32 ? sizeof(float) : sizeof(uint16_t);
     for (int64_t kb = 0; kb < kc; kb += 16) {
-        for (int h = 0; h < 2; h++) {
+        for (int h = 0; h < width / 8; h++) {
             if (next && kb < next_kc)
                 for (int j = h * 8; j < h * 8 + 8 && j < next_nr; j++)
                     _mm_prefetch((const char *)next + (size_t)j * ldw + (size_t)kb * esize,
@@ -147,10 +150,17 @@ LM_AVX2_INLINE void lm_gemm_pack_w(float *dst, const uint8_t *w, size_t ldw, int
                 lm_avx2_transpose8(r);
 #pragma GCC unroll 8
                 for (int i = 0; i < kn; i++)
-                    _mm256_store_ps(dst + (k + i) * LM_GEMM_NR + h * 8, r[i]);
+                    _mm256_store_ps(dst + (k + i) * width + h * 8, r[i]);
             }
         }
     }
+}
+
+/* The lm_gemm_pack_w_fn contract for dtype dt: a 16-lane panel of W rows. */
+LM_AVX2_INLINE void lm_gemm_pack_w(float *dst, const uint8_t *w, size_t ldw, int64_t nr, int64_t kc,
+                                   const uint8_t *next, int64_t next_nr, int64_t next_kc,
+                                   enum lm_dtype dt) {
+    lm_gemm_pack_rows(dst, w, ldw, nr, kc, LM_GEMM_NR, next, next_nr, next_kc, dt);
 }
 
 /* ---- GEMV -------------------------------------------------------------------------------- */

@@ -4,11 +4,14 @@
  * One register kernel, 6 broadcast rows x 16 vector lanes (12 ymm accumulators; per k two
  * aligned 8-float loads of a packed 16-wide panel, six broadcasts, twelve FMAs), and three loop
  * nests around it, by M:
- * - M <= LM_GEMM_SMALL_M (16): roles swapped. x is packed once, transposed, into one 16-lane
- *   panel xt[k*16 + m] (rows past M zero); W rows are the broadcast operand, read in place for
- *   f32 (converted 6 rows x kc at a time into a small buffer for f16/bf16), so W is streamed
- *   row by row and never transposed. The 6 x 16 result tile (W rows x x rows) is kept in a
- *   stack tile across k blocks and written to y transposed.
+ * - M <= LM_GEMM_SMALL_M (16): roles swapped. x is packed once, transposed, into one panel
+ *   xt[k*L + m] of L = 16 lanes (L = 8 when M <= 8; rows past M zero); W rows are the broadcast
+ *   operand, read in place for f32 (converted a group x kc at a time into a small buffer for
+ *   f16/bf16, or for a short last group), so W is streamed row by row and never transposed. A
+ *   group of 6 W rows x 16 lanes runs the 6x16 kernel; 12 W rows x 8 lanes its 12x8 twin (one
+ *   load, twelve broadcasts, twelve FMAs per k), so M = 5..8 does not waste half the lanes. The
+ *   result tile (W rows x x rows) stays in a stack tile across k blocks and is written to y
+ *   transposed.
  * - M <= LM_GEMM_MC (144): one m block. For each 16-column W panel, for each k block: pack the
  *   panel (kc x 16, k-major, converted to f32), then run the kernel over 6-row micro-panels of
  *   x read in place. Each W row is read front to back, a stream the prefetcher follows.
@@ -41,7 +44,7 @@ size_t lm_gemm_scratch_avx2(int64_t M, int64_t K) {
     size_t kc = (size_t)kc_step(K);
     if (M <= LM_GEMV_MAX_M) return 0;
     if (M <= LM_GEMM_SMALL_M) /* xt panel + converted W rows */
-        return round64((size_t)K * LM_GEMM_NR * sizeof(float)) + kc * LM_GEMM_MR * sizeof(float);
+        return round64((size_t)K * LM_GEMM_NR * sizeof(float)) + kc * 12 * sizeof(float);
     if (M <= LM_GEMM_MC) return kc * LM_GEMM_NR * sizeof(float); /* one W panel */
     return (kc * LM_GEMM_NC + kc * LM_GEMM_MC) * sizeof(float);  /* W block + x block */
 }
@@ -179,37 +182,87 @@ static void ukernel_edge(int64_t kc, const float *xp, const float *const xr[LM_G
         memcpy(c + i * ldc, t + i * LM_GEMM_NR, (size_t)nr * sizeof(float));
 }
 
+/* The transposed-x kernel for M <= 8: t (12 W rows x 8 x rows, 8 floats apart) = (accumulate ?
+ * t : 0) + W rows x xt panel over kc. W row j of the group at byte w0 + j * ldwb (addressed from
+ * four bases and one stride register); xt[k*8 + m], 64-byte aligned. Per k: one aligned load,
+ * twelve broadcasts, twelve FMAs into twelve accumulators. */
+static void ukernel_12x8(int64_t kc, const char *w0, size_t ldwb, const float *restrict xt,
+                         float *t, bool accumulate) {
+    __m256 c[12];
+#pragma GCC unroll 12
+    for (int j = 0; j < 12; j++)
+        c[j] = accumulate ? _mm256_load_ps(t + 8 * j) : _mm256_setzero_ps();
+    const char *b0 = w0, *b1 = w0 + 3 * ldwb, *b2 = w0 + 6 * ldwb, *b3 = w0 + 9 * ldwb;
+#pragma GCC unroll 2
+    for (int64_t k = 0; k < kc; k++) {
+        __m256 x = _mm256_load_ps(xt + 8 * k);
+        c[0] = _mm256_fmadd_ps(_mm256_broadcast_ss((const float *)b0), x, c[0]);
+        c[1] = _mm256_fmadd_ps(_mm256_broadcast_ss((const float *)(b0 + ldwb)), x, c[1]);
+        c[2] = _mm256_fmadd_ps(_mm256_broadcast_ss((const float *)(b0 + 2 * ldwb)), x, c[2]);
+        c[3] = _mm256_fmadd_ps(_mm256_broadcast_ss((const float *)b1), x, c[3]);
+        c[4] = _mm256_fmadd_ps(_mm256_broadcast_ss((const float *)(b1 + ldwb)), x, c[4]);
+        c[5] = _mm256_fmadd_ps(_mm256_broadcast_ss((const float *)(b1 + 2 * ldwb)), x, c[5]);
+        c[6] = _mm256_fmadd_ps(_mm256_broadcast_ss((const float *)b2), x, c[6]);
+        c[7] = _mm256_fmadd_ps(_mm256_broadcast_ss((const float *)(b2 + ldwb)), x, c[7]);
+        c[8] = _mm256_fmadd_ps(_mm256_broadcast_ss((const float *)(b2 + 2 * ldwb)), x, c[8]);
+        c[9] = _mm256_fmadd_ps(_mm256_broadcast_ss((const float *)b3), x, c[9]);
+        c[10] = _mm256_fmadd_ps(_mm256_broadcast_ss((const float *)(b3 + ldwb)), x, c[10]);
+        c[11] = _mm256_fmadd_ps(_mm256_broadcast_ss((const float *)(b3 + 2 * ldwb)), x, c[11]);
+        b0 += sizeof(float), b1 += sizeof(float), b2 += sizeof(float), b3 += sizeof(float);
+    }
+#pragma GCC unroll 12
+    for (int j = 0; j < 12; j++)
+        _mm256_store_ps(t + 8 * j, c[j]);
+}
+
 /* ---- the loop nests ---------------------------------------------------------------------- */
 
-/* M <= LM_GEMM_SMALL_M: W rows broadcast against the transposed x panel (see the top). */
+/* M <= LM_GEMM_SMALL_M: W rows broadcast against the transposed x panel (see the top), 12 W
+ * rows x 8 lanes for M <= 8, else 6 W rows x 16 lanes. */
 static void gemm_small(const struct lm_mm *a, int64_t n0, int64_t n1, float *scratch,
                        const struct lm_gemm_wtype *wt) {
     const int64_t M = a->M, K = a->K, kcs = kc_step(K);
+    /* 12 f32 rows read in place a multiple of 4 KiB apart would share one L1 set and evict
+     * each other between two k: such W takes the 6-row kernel (copying the rows instead costs
+     * more than the lanes it saves when W streams from memory) */
+    const bool tiny = M <= LM_GEMM_TINY_M && (wt->to_f32 || a->ldw % 4096 != 0);
+    const int lanes = tiny ? 8 : 16, group = tiny ? 12 : LM_GEMM_MR;
     float *xt = scratch;
     float *wbuf = scratch + round64((size_t)K * LM_GEMM_NR * sizeof(float)) / sizeof(float);
-    lm_gemm_pack_w(xt, a->x, a->ldx, M, K, NULL, 0, 0, LM_F32); /* x rows as a 16-wide panel */
-    float t[LM_GEMM_MR * LM_GEMM_NR] __attribute__((aligned(32)));
-    for (int64_t n = n0; n < n1; n += LM_GEMM_MR) {
-        const int64_t nr = n1 - n < LM_GEMM_MR ? n1 - n : LM_GEMM_MR;
+    lm_gemm_pack_rows(xt, a->x, a->ldx, M, K, lanes, NULL, 0, 0, LM_F32);
+    float t[12 * 8] __attribute__((aligned(32))); /* group x lanes */
+    for (int64_t n = n0; n < n1; n += group) {
+        const int64_t nr = n1 - n < group ? n1 - n : group;
+        const uint8_t *w = a->w + (size_t)n * a->ldw;
         for (int64_t pc = 0; pc < K; pc += kcs) {
             const int64_t kc = K - pc < kcs ? K - pc : kcs;
-            const float *wr[LM_GEMM_MR];
-            for (int i = 0; i < LM_GEMM_MR; i++) {
-                const uint8_t *row = a->w + (size_t)(n + (i < nr ? i : 0)) * a->ldw;
-                if (!wt->to_f32) {
-                    wr[i] = (const float *)row + pc;
-                } else if (i < nr) {
-                    wt->to_f32(wbuf + i * kcs, row + (size_t)pc * wt->esize, kc);
-                    wr[i] = wbuf + i * kcs;
+            /* W rows as f32: in place, or converted (and, for a short group, zero-padded) */
+            const float *wr[12];
+            bool in_place = !wt->to_f32 && nr == group;
+            for (int i = 0; i < group; i++) {
+                if (in_place) {
+                    wr[i] = (const float *)(w + (size_t)i * a->ldw) + pc;
                 } else {
-                    wr[i] = wbuf;
+                    wr[i] = wbuf + i * kcs;
+                    if (i >= nr)
+                        memset(wbuf + i * kcs, 0, (size_t)kc * sizeof(float));
+                    else if (wt->to_f32)
+                        wt->to_f32(wbuf + i * kcs, w + (size_t)i * a->ldw + (size_t)pc * wt->esize,
+                                   kc);
+                    else
+                        memcpy(wbuf + i * kcs, (const float *)(w + (size_t)i * a->ldw) + pc,
+                               (size_t)kc * sizeof(float));
                 }
             }
-            ukernel_rows(kc, wr, xt + pc * LM_GEMM_NR, t, LM_GEMM_NR, pc > 0);
+            if (tiny)
+                ukernel_12x8(kc, (const char *)wr[0], in_place ? a->ldw : (size_t)kcs * 4,
+                             xt + pc * lanes, t, pc > 0);
+            else
+                ukernel_rows(kc, wr, xt + pc * lanes, t, lanes, pc > 0);
         }
         for (int64_t m = 0; m < M; m++)
             for (int64_t i = 0; i < nr; i++)
-                a->y[m * a->ldy + n + i] = t[i * LM_GEMM_NR + m];
+                a->y[m * a->ldy + n + i] = t[i * lanes + m];
     }
 }
 
