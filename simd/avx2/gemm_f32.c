@@ -6,8 +6,8 @@
  * nests around it, by M:
  * - M <= LM_GEMM_SMALL_M (16): roles swapped. x is packed once, transposed, into one panel
  *   xt[k*L + m] of L = 16 lanes (L = 8 when M <= 8; rows past M zero); W rows are the broadcast
- *   operand, read in place for f32 (converted a group x kc at a time into a small buffer for
- *   f16/bf16, or for a short last group), so W is streamed row by row and never transposed. A
+ *   operand, read in place for f32 (converted whole into a buffer of 12 rows for f16/bf16, or
+ *   copied for a short last group), so W is streamed row by row and never transposed. A
  *   group of 6 W rows x 16 lanes runs the 6x16 kernel; 12 W rows x 8 lanes its 12x8 twin (one
  *   load, twelve broadcasts, twelve FMAs per k), so M = 5..8 does not waste half the lanes. The
  *   result tile (W rows x x rows) stays in a stack tile across k blocks and is written to y
@@ -32,6 +32,10 @@
 
 static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }
 
+/* Floats between converted W rows in gemm_small: K rounded up to 16, plus 16 so that rows are
+ * 64-byte aligned but never a multiple of 4 KiB apart (which would put them in one L1 set). */
+static int64_t wbuf_stride(int64_t K) { return (K + 15) / 16 * 16 + 16; }
+
 /* K split into blocks of at most LM_GEMM_KC, as even as multiples of 8 allow. */
 static int64_t kc_step(int64_t K) {
     int64_t nb = (K + LM_GEMM_KC - 1) / LM_GEMM_KC;
@@ -44,7 +48,8 @@ size_t lm_gemm_scratch_avx2(int64_t M, int64_t K) {
     size_t kc = (size_t)kc_step(K);
     if (M <= LM_GEMV_MAX_M) return 0;
     if (M <= LM_GEMM_SMALL_M) /* xt panel + converted W rows */
-        return round64((size_t)K * LM_GEMM_NR * sizeof(float)) + kc * 12 * sizeof(float);
+        return round64((size_t)K * LM_GEMM_NR * sizeof(float)) +
+               (size_t)wbuf_stride(K) * 12 * sizeof(float);
     if (M <= LM_GEMM_MC) return kc * LM_GEMM_NR * sizeof(float); /* one W panel */
     return (kc * LM_GEMM_NC + kc * LM_GEMM_MC) * sizeof(float);  /* W block + x block */
 }
@@ -221,7 +226,7 @@ static void ukernel_12x8(int64_t kc, const char *w0, size_t ldwb, const float *r
  * rows x 8 lanes for M <= 8, else 6 W rows x 16 lanes. */
 static void gemm_small(const struct lm_mm *a, int64_t n0, int64_t n1, float *scratch,
                        const struct lm_gemm_wtype *wt) {
-    const int64_t M = a->M, K = a->K, kcs = kc_step(K);
+    const int64_t M = a->M, K = a->K, kcs = kc_step(K), ldb = wbuf_stride(K);
     /* 12 f32 rows read in place a multiple of 4 KiB apart would share one L1 set and evict
      * each other between two k: such W takes the 6-row kernel (copying the rows instead costs
      * more than the lanes it saves when W streams from memory) */
@@ -234,31 +239,32 @@ static void gemm_small(const struct lm_mm *a, int64_t n0, int64_t n1, float *scr
     for (int64_t n = n0; n < n1; n += group) {
         const int64_t nr = n1 - n < group ? n1 - n : group;
         const uint8_t *w = a->w + (size_t)n * a->ldw;
+        /* W rows as f32: read in place, or whole rows converted (f16/bf16) or copied (a short
+         * last group, zero-padded) into wbuf, each row front to back so the reads stream */
+        const bool in_place = !wt->to_f32 && nr == group;
+        if (!in_place)
+            for (int64_t i = 0; i < group; i++) {
+                const uint8_t *row = w + (size_t)i * a->ldw;
+                if (i >= nr)
+                    memset(wbuf + i * ldb, 0, (size_t)K * sizeof(float));
+                else if (wt->to_f32)
+                    wt->to_f32(wbuf + i * ldb, row, K);
+                else
+                    memcpy(wbuf + i * ldb, row, (size_t)K * sizeof(float));
+            }
+        const uint8_t *w0 = in_place ? w : (const uint8_t *)wbuf;
+        const size_t ldwb = in_place ? a->ldw : (size_t)ldb * sizeof(float);
         for (int64_t pc = 0; pc < K; pc += kcs) {
             const int64_t kc = K - pc < kcs ? K - pc : kcs;
-            /* W rows as f32: in place, or converted (and, for a short group, zero-padded) */
-            const float *wr[12];
-            bool in_place = !wt->to_f32 && nr == group;
-            for (int i = 0; i < group; i++) {
-                if (in_place) {
-                    wr[i] = (const float *)(w + (size_t)i * a->ldw) + pc;
-                } else {
-                    wr[i] = wbuf + i * kcs;
-                    if (i >= nr)
-                        memset(wbuf + i * kcs, 0, (size_t)kc * sizeof(float));
-                    else if (wt->to_f32)
-                        wt->to_f32(wbuf + i * kcs, w + (size_t)i * a->ldw + (size_t)pc * wt->esize,
-                                   kc);
-                    else
-                        memcpy(wbuf + i * kcs, (const float *)(w + (size_t)i * a->ldw) + pc,
-                               (size_t)kc * sizeof(float));
-                }
-            }
-            if (tiny)
-                ukernel_12x8(kc, (const char *)wr[0], in_place ? a->ldw : (size_t)kcs * 4,
-                             xt + pc * lanes, t, pc > 0);
-            else
+            if (tiny) {
+                ukernel_12x8(kc, (const char *)((const float *)w0 + pc), ldwb, xt + pc * lanes, t,
+                             pc > 0);
+            } else {
+                const float *wr[LM_GEMM_MR];
+                for (int i = 0; i < LM_GEMM_MR; i++)
+                    wr[i] = (const float *)(w0 + (size_t)i * ldwb) + pc;
                 ukernel_rows(kc, wr, xt + pc * lanes, t, lanes, pc > 0);
+            }
         }
         for (int64_t m = 0; m < M; m++)
             for (int64_t i = 0; i < nr; i++)
