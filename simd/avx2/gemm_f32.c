@@ -1,9 +1,10 @@
 /* simd/avx2/gemm_f32.c - the f32 GEMM behind the AVX2 float matmul tiles for M > LM_GEMV_MAX_M.
  *
  * y[m][n] = sum_k x[m][k] * W[n][k] for all M rows and columns [n0, n1) (one thread's share).
- * One register kernel, 6 broadcast rows x 16 vector lanes (12 ymm accumulators; per k two
- * aligned 8-float loads of a packed 16-wide panel, six broadcasts, twelve FMAs), and three loop
- * nests around it, by M:
+ * Register kernel: 6 broadcast rows x 16 vector lanes (12 ymm accumulators; per k two aligned
+ * 8-float loads of a packed 16-wide panel, six broadcasts, twelve FMAs; 12 FMAs per 8 loads
+ * keeps the two FMA pipes busy where a dot-product form would wait on loads), plus a 12 x 8
+ * twin for small M, in three loop nests by M:
  * - M <= LM_GEMM_SMALL_M (16): roles swapped. x is packed once, transposed, into one panel
  *   xt[k*L + m] of L = 16 lanes (L = 8 when M <= 8; rows past M zero); W rows are the broadcast
  *   operand, read in place for f32 (converted whole into a buffer of 12 rows for f16/bf16, or
@@ -21,12 +22,12 @@
  *   first use (so they are in L1) and kept (kc x nc, 1 MiB) for the later m blocks; ir: kernel.
  * Order of arithmetic: every y[m][n] is one f32 FMA chain over k in increasing order (tiles are
  * stored and reloaded exactly at k-block boundaries), so a result does not depend on the tile
- * or thread its element falls in. Edges (M % 6, N % 16, N % 6) run the same kernel on a 6x16
- * stack tile holding the valid part of y; missing x or W rows are zeros in packed panels, or
- * point at row 0 (valid memory, results dropped) when read in place. Nothing outside x, W and
- * y's M x [n0, n1) is read or written. Packed buffers live in the thread's scratch
- * (lm_gemm_scratch_avx2 bytes, 64-byte aligned); x and y rows may have any alignment.
- * Accumulator: f32.
+ * or thread its element falls in. Edges (M % 6, N % 16) run the same kernel on a 6x16 stack
+ * tile holding the valid part of y (the small path always computes into a stack tile); missing x or
+ * W rows are zeros in packed panels, or point at row 0 (valid memory, results dropped) when read in
+ * place. Nothing outside x, W and y's M x [n0, n1) is read or written. Packed buffers live in the
+ * thread's scratch (lm_gemm_scratch_avx2 bytes, 64-byte aligned); x and y rows may have any
+ * alignment. Accumulator: f32.
  */
 #include "gemm.h"
 
@@ -145,22 +146,22 @@ static void ukernel_rows(int64_t kc, const float *const xr[LM_GEMM_MR], const fl
     for (int64_t k = 0; k < kc; k++) {
         __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8), a;
         a = _mm256_broadcast_ss(x0 + k);
-        t.r[0][0] = _mm256_fmadd_ps(a, b0, t.r[0][0]),
+        t.r[0][0] = _mm256_fmadd_ps(a, b0, t.r[0][0]);
         t.r[0][1] = _mm256_fmadd_ps(a, b1, t.r[0][1]);
         a = _mm256_broadcast_ss(x1 + k);
-        t.r[1][0] = _mm256_fmadd_ps(a, b0, t.r[1][0]),
+        t.r[1][0] = _mm256_fmadd_ps(a, b0, t.r[1][0]);
         t.r[1][1] = _mm256_fmadd_ps(a, b1, t.r[1][1]);
         a = _mm256_broadcast_ss(x2 + k);
-        t.r[2][0] = _mm256_fmadd_ps(a, b0, t.r[2][0]),
+        t.r[2][0] = _mm256_fmadd_ps(a, b0, t.r[2][0]);
         t.r[2][1] = _mm256_fmadd_ps(a, b1, t.r[2][1]);
         a = _mm256_broadcast_ss(x3 + k);
-        t.r[3][0] = _mm256_fmadd_ps(a, b0, t.r[3][0]),
+        t.r[3][0] = _mm256_fmadd_ps(a, b0, t.r[3][0]);
         t.r[3][1] = _mm256_fmadd_ps(a, b1, t.r[3][1]);
         a = _mm256_broadcast_ss(x4 + k);
-        t.r[4][0] = _mm256_fmadd_ps(a, b0, t.r[4][0]),
+        t.r[4][0] = _mm256_fmadd_ps(a, b0, t.r[4][0]);
         t.r[4][1] = _mm256_fmadd_ps(a, b1, t.r[4][1]);
         a = _mm256_broadcast_ss(x5 + k);
-        t.r[5][0] = _mm256_fmadd_ps(a, b0, t.r[5][0]),
+        t.r[5][0] = _mm256_fmadd_ps(a, b0, t.r[5][0]);
         t.r[5][1] = _mm256_fmadd_ps(a, b1, t.r[5][1]);
         bp += LM_GEMM_NR;
     }

@@ -5,8 +5,9 @@
  * - M <= LM_GEMV_MAX_M (decode): GEMV in gemm.h; 8 bf16 of a W row per 16-byte load, widened
  *   exactly in registers by zero-extending to 32 bits (vpmovzxwd) and shifting left 16. The
  *   K % 8 tail of a W row is copied into a zeroed 8-element buffer.
- * - larger M (prefill): W panels are widened to f32 while they are packed, then the f32 packed
- *   GEMM of gemm_f32.c runs unchanged.
+ * - larger M: the f32 GEMM of gemm_f32.c, with W widened once on the way in, not once per x
+ *   row: for M <= 16 whole W rows are widened into a small row buffer (lm_bf16_to_f32_avx2) and
+ *   broadcast; above, W panels are widened while they are packed (shift + 8x8 transpose).
  * Accumulator: f32 FMA chains; the widening is exact, so the only error is the f32 summation.
  */
 #include "gemm.h"

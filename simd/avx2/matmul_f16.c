@@ -5,9 +5,9 @@
  * - M <= LM_GEMV_MAX_M (decode): GEMV in gemm.h; 8 halves of a W row per 16-byte load, widened
  *   exactly with F16C vcvtph2ps in registers, so decode reads half the bytes of F32. The K % 8
  *   tail of a W row is copied into a zeroed 8-half buffer (no 16-bit masked load in AVX2).
- * - larger M (prefill): W panels are widened to f32 while they are packed (vcvtph2ps + 8x8
- *   transpose), then the f32 packed GEMM of gemm_f32.c runs unchanged: the conversion is paid
- *   once per panel, not once per x row.
+ * - larger M: the f32 GEMM of gemm_f32.c, with W widened once on the way in, not once per x
+ *   row: for M <= 16 whole W rows are widened into a small row buffer (lm_f16_to_f32_avx2) and
+ *   broadcast; above, W panels are widened while they are packed (vcvtph2ps + 8x8 transpose).
  * Accumulator: f32 FMA chains; the widening is exact, so the only error is the f32 summation.
  */
 #include "gemm.h"

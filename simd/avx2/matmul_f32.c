@@ -5,8 +5,9 @@
  * - M <= LM_GEMV_MAX_M (decode): GEMV in gemm.h. Each W row is streamed from memory once and
  *   dotted with all M x rows; up to 8 rows in flight, one f32 accumulator per (m, n), unaligned
  *   loads, masked loads for K % 8 (never past a row).
- * - larger M (prefill): the packed GEMM in gemm_f32.c (6x16 micro-kernel, kc 256, mc 144,
- *   nc 1024) with W panels packed straight from the f32 rows by an 8x8 transpose.
+ * - larger M: the GEMM in gemm_f32.c (6x16 register kernel; kc 256, mc 144, nc 1024): for
+ *   M <= 16 W rows are read in place as the broadcast operand, above that W panels are packed
+ *   from the f32 rows by 8x8 transposes.
  * Accumulator: f32 FMA chains (see gemm.h for the order); results do not depend on the split of
  * columns across threads.
  */
