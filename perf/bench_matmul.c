@@ -224,6 +224,7 @@ int main(void) {
     int th[8];
     int nth = perf_thread_counts(th, 8);
     perf_header();
+    fprintf(stderr, "bench_matmul: OpenBLAS core %s\n", openblas_get_corename());
     gemm_vs_openblas(&pk, th, nth);
     const enum lm_dtype dts[3] = {LM_F32, LM_F16, LM_BF16};
     const int64_t prefill[2][2] = {{576, 1536}, {1536, 576}};
