@@ -8,7 +8,8 @@
  * (several k blocks) and N = 1100 (two n blocks). Tiles are called on two column ranges split
  * at a multiple of n_step, as two threads would, with x, W and y at odd offsets and strides, x
  * and W ending exactly at the end of their allocations (ASan sees any read past them), and y's
- * padding columns checked untouched.
+ * padding columns checked untouched. A tile over [0, N) must equal N one-column tiles bit for
+ * bit, and the op 1, 2 and 3 threads: results may not depend on how columns are grouped.
  *
  * Tolerance, per element: |got - want| <= (K + 4) * 2^-24 * 1.01 * S + K * 2^-149, where
  * S = sum_k |x_k w_k| (computed by the reference tile on |x| and |W|). Why: every SIMD kernel
@@ -295,6 +296,39 @@ START_TEST(tile_edge_values) {
 }
 END_TEST
 
+/* A column's result does not depend on which columns share its call: one call over [0, N)
+ * and N one-column calls give the same bits on every path (the kernels promise this for
+ * n_step-aligned splits; any split is a stronger check of the same arithmetic-order claim). */
+START_TEST(tile_column_split_identical) {
+    enum lm_dtype dt = dtypes[_i];
+    enum lm_isa lv[LM_ISA_COUNT];
+    int nl = tu_simd_levels(lv);
+    const int64_t mlist[] = {1, 2, 3, 4, 5, 8, 9, 17, 150}, N = 37, K = 100;
+    for (size_t mi = 0; mi < sizeof mlist / sizeof mlist[0]; mi++) {
+        struct tu_rng r = tu_rng(40 + mi);
+        struct prob p;
+        prob_init(&p, dt, mlist[mi], N, K, &r);
+        float *one = xmalloc((size_t)(p.M * p.ldy) * 4);
+        for (int l = 0; l < nl; l++) {
+            const struct lm_mm_kernel *kern = &lm_kernels_get(lv[l])->mm[dt];
+            size_t ss = kern->scratch_size ? kern->scratch_size(p.M, K) : 0;
+            void *scratch = tu_alloc(ss ? ss : 64);
+            memset(p.got, 0, (size_t)(p.M * p.ldy) * 4);
+            memset(one, 0, (size_t)(p.M * p.ldy) * 4);
+            struct lm_mm a = prob_mm(&p, p.got, p.x, p.w);
+            kern->tile(&a, 0, N, scratch);
+            a.y = one;
+            for (int64_t n = 0; n < N; n++)
+                kern->tile(&a, n, n + 1, scratch);
+            assert_same("tile one call vs per column", one, p.got, p.M * p.ldy);
+            lm_aligned_free(scratch);
+        }
+        free(one);
+        prob_free(&p);
+    }
+}
+END_TEST
+
 /* Scratch needs are bounded: they do not grow with M. */
 START_TEST(tile_scratch_bounded) {
     enum lm_isa lv[LM_ISA_COUNT];
@@ -501,6 +535,7 @@ static Suite *matmul_suite(void) {
     tcase_add_loop_test(tc, tile_vs_ref_sweep, 0, 3);
     tcase_add_loop_test(tc, tile_k1_exact, 0, 3);
     tcase_add_loop_test(tc, tile_edge_values, 0, 3);
+    tcase_add_loop_test(tc, tile_column_split_identical, 0, 3);
     tcase_add_test(tc, tile_scratch_bounded);
     suite_add_tcase(s, tc);
     TCase *op = tcase_create("op");
