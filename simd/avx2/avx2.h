@@ -55,6 +55,11 @@ void lm_f32_to_bf16_avx2(void *y, const float *x, int64_t n);
 void lm_mm_q4_k_tile_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
 void lm_mm_q5_k_tile_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
 void lm_mm_q6_k_tile_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+/* matmul (simd/avx2/matmul_<dtype>.c; shared GEMV and packing in gemm.h, GEMM in gemm_f32.c) */
+void lm_mm_tile_f32_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+void lm_mm_tile_f16_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+void lm_mm_tile_bf16_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+size_t lm_gemm_scratch_avx2(int64_t M, int64_t K); /* scratch_size of all three */
 
 /* quantize / dequantize (simd/avx2/quant_<dtype>.c) */
 void lm_q4_k_to_f32_avx2(float *y, const void *x, int64_t n);
