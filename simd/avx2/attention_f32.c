@@ -14,7 +14,7 @@
  *      independent FMA chains), each K chunk of 8 loaded once and FMA'd into every query's
  *      accumulator; accumulators are reduced with a vhaddps tree into sc[key][4 queries];
  *   2. softmax: tile max per query (4 lanes, vertical), new running max, correction
- *      exp(m_old - m_new), p = exp(s - m_new) two keys (8 lanes) per Sleef_expf8_u10avx2 call,
+ *      exp(m_old - m_new), p = exp(s - m_new) two keys (8 lanes) per lm_avx2_exp (avx2.h, inline),
  *      running sum l = l * corr + sum p;
  *   3. P V: per slice of hd (2 chunks of 8, or 4 when the block has one or two queries) the
  *      block's accumulators are loaded into registers, multiplied by corr, then every key of the
@@ -30,7 +30,6 @@
  * this tile's P V passes, so memory stays busy through both phases. Prefetch addresses may run
  * up to a line past a row (prefetches never fault).
  */
-#include <sleef.h>
 #include <string.h>
 
 #include "avx2.h"
@@ -213,11 +212,11 @@ static inline __attribute__((always_inline)) void tile_block(float *acc, const f
     const __m128 mo = _mm_loadu_ps(m), mn = _mm_max_ps(mo, mt);
     /* the first tile has m_old = -inf: corr = exp(-inf) = 0 on accumulators that are 0 */
     const __m128 corr = _mm256_castps256_ps128(
-        Sleef_expf8_u10avx2(_mm256_set_m128(_mm_sub_ps(mo, mn), _mm_sub_ps(mo, mn))));
+        lm_avx2_exp(_mm256_set_m128(_mm_sub_ps(mo, mn), _mm_sub_ps(mo, mn))));
     const __m256 mn2 = _mm256_set_m128(mn, mn);
     __m256 ls = _mm256_setzero_ps();
     for (int j = 0; j < n; j += 2) { /* two keys x four queries per exp */
-        __m256 p = Sleef_expf8_u10avx2(_mm256_sub_ps(_mm256_load_ps(sc + 4 * j), mn2));
+        __m256 p = lm_avx2_exp(_mm256_sub_ps(_mm256_load_ps(sc + 4 * j), mn2));
         _mm256_store_ps(sc + 4 * j, p);
         ls = _mm256_add_ps(ls, p);
     }

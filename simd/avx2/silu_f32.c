@@ -1,9 +1,9 @@
-/* simd/avx2/silu_f32.c - SiLU, AVX2 + FMA + SLEEF: y = x * sigmoid(x), elementwise.
+/* simd/avx2/silu_f32.c - SiLU, AVX2 + FMA: y = x * sigmoid(x), elementwise.
  *
- * 8 lanes per step through lm_avx2_silu (avx2.h: exp(-|x|) from Sleef_expf8_u10avx2, then a
- * division and a sign-selected product; within 4 ulp of the double reference; silu(-inf) = -0,
- * silu(+inf) = +inf, NaN propagates). No unrolling: the SLEEF call dominates and is opaque to
- * the compiler. Unaligned loads and stores; the tail (n % 8) uses a masked load and store, so
+ * 8 lanes per step through lm_avx2_silu (avx2.h: exp(-|x|) from the inline lm_avx2_exp, then a
+ * division and a sign-selected product; within 5 ulp of the double reference; silu(-inf) = -0,
+ * silu(+inf) = +inf, NaN propagates). No unrolling: independent lanes already fill the FMA
+ * pipes. Unaligned loads and stores; the tail (n % 8) uses a masked load and store, so
  * there is no scalar loop and nothing past the row is touched. y may alias x.
  */
 #include "avx2.h"

@@ -1,9 +1,9 @@
-/* simd/avx2/softmax_f32.c - softmax row kernel, AVX2 + SLEEF exp.
+/* simd/avx2/softmax_f32.c - softmax row kernel, AVX2 + FMA with the inline exp of avx2.h.
  *
  * Three passes over the row, 8 lanes at a time, unaligned loads:
  *   1. max of v = x * scale (two accumulators; NaN lanes are ignored by the operand order of
  *      vmaxps and found by a scalar scan only when the max stays -inf);
- *   2. e = exp(v - max) with Sleef_expf8_u10avx2 (1.0 ulp), stored into y and summed in two
+ *   2. e = exp(v - max) with lm_avx2_exp (<= 2 ulp), stored into y and summed in two
  *      f32 accumulators (two vectors per step keep two exp calls in flight);
  *   3. y *= 1 / sum.
  * v is the f32 product x * scale, recomputed in pass 2 (same rounding as the reference, which
@@ -12,8 +12,6 @@
  * so nothing is read or written past the row. y may alias x. Special rows follow lm_softmax_ref:
  * all -inf -> zeros, any NaN or +inf -> NaN.
  */
-#include <sleef.h>
-
 #include "avx2.h"
 
 static inline __m256 load_v(const float *x, __m256 s) {
@@ -54,21 +52,21 @@ void lm_softmax_avx2(float *y, const float *x, float scale, int64_t n) {
     const __m256 m = _mm256_set1_ps(mx);
     __m256 s0 = _mm256_setzero_ps(), s1 = s0;
     for (i = 0; i + 16 <= n; i += 16) {
-        __m256 e0 = Sleef_expf8_u10avx2(_mm256_sub_ps(load_v(x + i, s), m));
-        __m256 e1 = Sleef_expf8_u10avx2(_mm256_sub_ps(load_v(x + i + 8, s), m));
+        __m256 e0 = lm_avx2_exp(_mm256_sub_ps(load_v(x + i, s), m));
+        __m256 e1 = lm_avx2_exp(_mm256_sub_ps(load_v(x + i + 8, s), m));
         _mm256_storeu_ps(y + i, e0);
         _mm256_storeu_ps(y + i + 8, e1);
         s0 = _mm256_add_ps(s0, e0);
         s1 = _mm256_add_ps(s1, e1);
     }
     for (; i + 8 <= n; i += 8) {
-        __m256 e = Sleef_expf8_u10avx2(_mm256_sub_ps(load_v(x + i, s), m));
+        __m256 e = lm_avx2_exp(_mm256_sub_ps(load_v(x + i, s), m));
         _mm256_storeu_ps(y + i, e);
         s0 = _mm256_add_ps(s0, e);
     }
     if (nt) {
         __m256 v = _mm256_mul_ps(_mm256_maskload_ps(x + i, tm), s);
-        __m256 e = Sleef_expf8_u10avx2(_mm256_sub_ps(v, m));
+        __m256 e = lm_avx2_exp(_mm256_sub_ps(v, m));
         e = _mm256_and_ps(e, _mm256_castsi256_ps(tm));
         _mm256_maskstore_ps(y + i, tm, e);
         s1 = _mm256_add_ps(s1, e);

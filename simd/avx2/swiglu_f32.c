@@ -1,6 +1,6 @@
-/* simd/avx2/swiglu_f32.c - SwiGLU gate, AVX2 + FMA + SLEEF: y = silu(g) * u, elementwise.
+/* simd/avx2/swiglu_f32.c - SwiGLU gate, AVX2 + FMA: y = silu(g) * u, elementwise.
  *
- * 8 lanes per step: lm_avx2_silu (avx2.h; within 4 ulp) times u, one more rounding. Unaligned
+ * 8 lanes per step: lm_avx2_silu (avx2.h; within 5 ulp) times u, one more rounding. Unaligned
  * loads and stores; the tail (n % 8) uses masked loads and a masked store, so there is no
  * scalar loop and nothing past the rows is touched. y may alias g or u.
  */

@@ -1,0 +1,119 @@
+/* tests/check_simd_math.c - the inline vector math of simd/avx2/avx2.h (exp and the SiLU built
+ * on it), swept over its whole domain against double-precision libm, with the error bound its
+ * comment states. Kernel tests compare whole ops at looser tolerances; this pins the
+ * functions themselves to the ulp. Runs only where the CPU has AVX2 (the helpers are compiled
+ * for it through the target pragma below, the rest of the file for the baseline).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#if defined(__x86_64__) && defined(LMRT_HAVE_AVX2)
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+#include "../simd/avx2/avx2.h"
+static void exp8(float *y, const float *x) { _mm256_storeu_ps(y, lm_avx2_exp(_mm256_loadu_ps(x))); }
+static void silu8(float *y, const float *x) {
+    _mm256_storeu_ps(y, lm_avx2_silu(_mm256_loadu_ps(x)));
+}
+#pragma GCC pop_options
+
+/* |got - want| in units of the last place of want rounded to f32 (subnormal ulp 2^-149). */
+static double ulps(float got, double want) {
+    if (isnan(want)) return isnan(got) ? 0 : INFINITY;
+    float w = (float)want;
+    if (isinf(w)) return got == w ? 0 : INFINITY;
+    int e;
+    frexp(w, &e);
+    double ulp = ldexp(1.0, e - 24 < -149 ? -149 : e - 24);
+    return fabs((double)got - want) / ulp;
+}
+
+/* f32 <-> an unsigned key that orders like the floats, to step through them by bit pattern */
+static uint32_t ord(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return (u & 0x80000000u) ? ~u : u | 0x80000000u;
+}
+
+static float unord(uint32_t o) {
+    uint32_t u = (o & 0x80000000u) ? o & 0x7fffffffu : ~o;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Every `step`-th f32 from lo to hi (by bit pattern), 8 at a time through fn; worst ulps. */
+static double sweep(void (*fn)(float *, const float *), double (*ref)(double), float lo, float hi,
+                    uint32_t step, float *worst_x) {
+    float x[8], y[8];
+    double worst = 0;
+    for (uint64_t o = ord(lo); o + 8 * (uint64_t)step <= ord(hi); o += 8 * (uint64_t)step) {
+        for (int i = 0; i < 8; i++)
+            x[i] = unord((uint32_t)(o + (uint64_t)i * step));
+        fn(y, x);
+        for (int i = 0; i < 8; i++) {
+            double e = ulps(y[i], ref((double)x[i]));
+            if (e > worst) worst = e, *worst_x = x[i];
+        }
+    }
+    return worst;
+}
+
+static double silu_ref(double x) { return x / (1 + exp(-x)); }
+
+START_TEST(avx2_exp_ulp) {
+    if (!lm_isa_available(LM_ISA_AVX2)) return;
+    float wx = 0;
+    /* dense near 0 and coarse elsewhere; includes the subnormal results below -87.3 */
+    double w1 = sweep(exp8, exp, -1e-3f, 1e-3f, 257, &wx);
+    ck_assert_msg(w1 <= 2.0, "exp near 0: %.3f ulp at %a", w1, (double)wx);
+    double w2 = sweep(exp8, exp, -104.0f, 89.0f, 127, &wx);
+    ck_assert_msg(w2 <= 2.0, "exp: %.3f ulp at %a", w2, (double)wx);
+    const float sp[8] = {NAN, INFINITY, -INFINITY, 88.7f, 88.8f, -200.0f, -0.0f, 0x1p-140f};
+    float y[8];
+    exp8(y, sp);
+    ck_assert(isnan(y[0]));
+    ck_assert(y[1] == INFINITY && y[4] == INFINITY);
+    ck_assert(y[2] == 0 && y[5] == 0);
+    ck_assert(y[6] == 1.0f && y[7] == 1.0f);
+    ck_assert(ulps(y[3], exp((double)sp[3])) <= 2.0);
+}
+END_TEST
+
+START_TEST(avx2_silu_ulp) {
+    if (!lm_isa_available(LM_ISA_AVX2)) return;
+    float wx = 0;
+    /* while exp(-|x|) is a normal float: within 5 ulp */
+    double w = sweep(silu8, silu_ref, -87.0f, 120.0f, 131, &wx);
+    ck_assert_msg(w <= 5.0, "silu: %.3f ulp at %a", w, (double)wx);
+    /* below, exp(-|x|) is subnormal (absolute error 2^-150) and silu inherits it times |x| */
+    float x[8], y[8];
+    for (float v = -120.0f; v < -87.0f; v += 0.37f) {
+        for (int i = 0; i < 8; i++)
+            x[i] = v + 0.04f * (float)i;
+        silu8(y, x);
+        for (int i = 0; i < 8; i++)
+            ck_assert_msg(ulps(y[i], silu_ref(x[i])) <= 5.0 ||
+                              fabs((double)y[i] - silu_ref(x[i])) <= fabs((double)x[i]) * 0x1p-149,
+                          "silu(%a) = %a, want %a", (double)x[i], (double)y[i], silu_ref(x[i]));
+    }
+}
+END_TEST
+#endif
+
+static Suite *simd_math_suite(void) {
+    Suite *s = suite_create("simd_math");
+    TCase *tc = tcase_create("avx2");
+    tcase_set_timeout(tc, 120);
+#if defined(__x86_64__) && defined(LMRT_HAVE_AVX2)
+    tcase_add_test(tc, avx2_exp_ulp);
+    tcase_add_test(tc, avx2_silu_ulp);
+#endif
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return tu_run(simd_math_suite()); }
