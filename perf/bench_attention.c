@@ -3,9 +3,10 @@
  *
  *  - softmax over 1M floats as (1024 x 1024) and (65536 x 16); bytes = read + write.
  *  - attention of one query row over 4096 cached keys, hd 64, 9 query heads / 3 KV heads
- *    (SmolLM2's GQA 3:1), F32 and F16 K/V; bytes = K + V. Each timed call reads a different
- *    copy of the cache, rotating over copies that together exceed the last-level cache several
- *    times, so K/V stream from memory as in decode. Bar: >= 50% of measured read bandwidth.
+ *    (SmolLM2's GQA 3:1), F32 and F16 K/V in a head-major cache; bytes = K + V. Each timed call
+ * reads a different copy of the cache, rotating over copies that together exceed the last-level
+ * cache several times, so K/V stream from memory as in decode. Bar: >= 50% of measured read
+ * bandwidth.
  *  - RoPE on (64, 9, 512), both pairings; bytes = read + write.
  * Every case is checked against the reference level before it is timed; a mismatch prints
  * the error and exits 1.
@@ -121,8 +122,12 @@ static void bench_attention(struct lm_ctx **ctxs, const int *th, int nth, struct
                 else
                     memcpy(part ? vb : kb, tmp, one);
             }
-            k[c] = lm_tensor_3d(dt, HD, NKH, NKV, kb);
-            v[c] = lm_tensor_3d(dt, HD, NKH, NKV, vb);
+            /* head-major cache (each kv head's keys contiguous), viewed as (hd, n_kv_head,
+             * n_kv): the layout a session keeps, so a decode step streams each head once */
+            struct lm_tensor tk = lm_tensor_3d(dt, HD, NKV, NKH, kb),
+                             tv = lm_tensor_3d(dt, HD, NKV, NKH, vb);
+            must(lm_tensor_transpose(&k[c], &tk, 1, 2));
+            must(lm_tensor_transpose(&v[c], &tv, 1, 2));
         }
         for (int t = 0; t < nth; t++) {
             struct at_arg a = {&ot, &qt, k, v, ncopy, 0, ref};
