@@ -145,7 +145,9 @@ void lm_conv1d_avx2(float *y, const float *const *rows, const float *w, int64_t 
 static inline __m256 lm_avx2_silu(__m256 x) {
     const __m256 one = _mm256_set1_ps(1.0f);
     __m256 e = lm_avx2_exp(_mm256_or_ps(x, _mm256_set1_ps(-0.0f))); /* exp(-|x|) */
-    __m256 r = _mm256_div_ps(one, _mm256_add_ps(one, e));
+    /* 1 / d for d = 1 + e in (1, 2]: vrcpps (12 bits) and one Newton step, cheaper than vdivps */
+    const __m256 d = _mm256_add_ps(one, e), r0 = _mm256_rcp_ps(d);
+    __m256 r = _mm256_fmadd_ps(r0, _mm256_fnmadd_ps(d, r0, one), r0);
     __m256 s = _mm256_blendv_ps(r, _mm256_mul_ps(e, r), x);
     return _mm256_mul_ps(_mm256_max_ps(_mm256_set1_ps(-FLT_MAX), x), s);
 }
