@@ -43,9 +43,7 @@ static inline __attribute__((always_inline)) void tile(const struct lm_mm *a, in
      * one index register walks all 8 rows), the last real row repeated in a tail group. */
     const uint8_t *w0 = a->w + (size_t)n * a->ldw;
     size_t off[8];
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++)
-        off[r] = nrows == 8 ? (size_t)r * a->ldw : (size_t)(r < nrows ? r : nrows - 1) * a->ldw;
+    lmq_group_offsets(off, a->ldw, nrows);
     const struct lm_block_q8x *x[2];
 #pragma GCC unroll 2
     for (int i = 0; i < MR; i++)
@@ -59,11 +57,7 @@ static inline __attribute__((always_inline)) void tile(const struct lm_mm *a, in
 
     for (int64_t b = 0; b < nb; b++) {
         /* stream the next group of W rows into cache, PF_LINES lines per block step */
-        if (b * PF_LINES < pf_lines) {
-#pragma GCC unroll 4
-            for (int l = 0; l < PF_LINES; l++)
-                _mm_prefetch((const char *)pf + (b * PF_LINES + l) * 64, _MM_HINT_T0);
-        }
+        lmq_prefetch_step(pf, pf_lines, b, PF_LINES);
         uint16_t h[8];
 #pragma GCC unroll 8
         for (int r = 0; r < 8; r++)

@@ -174,4 +174,24 @@ static inline __m256i lmq_reduce_rows(const __m256i p[8]) {
                             _mm256_permute2x128_si256(lo, hi, 0x31));
 }
 
+/* Byte offsets of the 8 W rows of a column group from its first row: r * ldw in a full group,
+ * the last real row repeated in a tail group of nrows < 8 (so the unrolled loops need no
+ * branches and never read past the matrix). */
+static inline __attribute__((always_inline)) void lmq_group_offsets(size_t off[8], size_t ldw,
+                                                                    int nrows) {
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+        off[r] = (size_t)(nrows == 8 ? r : r < nrows ? r : nrows - 1) * ldw;
+}
+
+/* Block step b of a group: prefetch lines [b * lines, (b + 1) * lines) of the next group
+ * (pf, pf_lines lines in all), so it is in cache when this group is done. */
+static inline __attribute__((always_inline)) void
+lmq_prefetch_step(const uint8_t *pf, int64_t pf_lines, int64_t b, const int lines) {
+    if (b * lines >= pf_lines) return;
+#pragma GCC unroll 8
+    for (int l = 0; l < lines; l++)
+        _mm_prefetch((const char *)pf + (b * lines + l) * 64, _MM_HINT_T0);
+}
+
 #endif
