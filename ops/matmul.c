@@ -12,46 +12,41 @@
 
 /* ---- reference tiles for the float dtypes ------------------------------------------------ */
 
-static void mm_tile_f32_ref(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch) {
-    (void)scratch;
+/* W element k of a float-dtype row, exactly as stored */
+static inline double w_at(const uint8_t *w, enum lm_dtype t, int64_t k) {
+    switch (t) {
+    case LM_F16: return lm_f16_to_f32(((const uint16_t *)w)[k]);
+    case LM_BF16: return lm_bf16_to_f32(((const uint16_t *)w)[k]);
+    default: return ((const float *)w)[k];
+    }
+}
+
+static void mm_tile_float_ref(const struct lm_mm *a, int64_t n0, int64_t n1, enum lm_dtype t) {
     for (int64_t m = 0; m < a->M; m++) {
         const float *x = (const float *)(a->x + (size_t)m * a->ldx);
         for (int64_t n = n0; n < n1; n++) {
-            const float *w = (const float *)(a->w + (size_t)n * a->ldw);
+            const uint8_t *w = a->w + (size_t)n * a->ldw;
             double acc = 0;
             for (int64_t k = 0; k < a->K; k++)
-                acc += (double)x[k] * w[k];
+                acc += (double)x[k] * w_at(w, t, k);
             a->y[m * a->ldy + n] = (float)acc;
         }
     }
+}
+
+static void mm_tile_f32_ref(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch) {
+    (void)scratch;
+    mm_tile_float_ref(a, n0, n1, LM_F32);
 }
 
 static void mm_tile_f16_ref(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch) {
     (void)scratch;
-    for (int64_t m = 0; m < a->M; m++) {
-        const float *x = (const float *)(a->x + (size_t)m * a->ldx);
-        for (int64_t n = n0; n < n1; n++) {
-            const uint16_t *w = (const uint16_t *)(a->w + (size_t)n * a->ldw);
-            double acc = 0;
-            for (int64_t k = 0; k < a->K; k++)
-                acc += (double)x[k] * lm_f16_to_f32(w[k]);
-            a->y[m * a->ldy + n] = (float)acc;
-        }
-    }
+    mm_tile_float_ref(a, n0, n1, LM_F16);
 }
 
 static void mm_tile_bf16_ref(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch) {
     (void)scratch;
-    for (int64_t m = 0; m < a->M; m++) {
-        const float *x = (const float *)(a->x + (size_t)m * a->ldx);
-        for (int64_t n = n0; n < n1; n++) {
-            const uint16_t *w = (const uint16_t *)(a->w + (size_t)n * a->ldw);
-            double acc = 0;
-            for (int64_t k = 0; k < a->K; k++)
-                acc += (double)x[k] * lm_bf16_to_f32(w[k]);
-            a->y[m * a->ldy + n] = (float)acc;
-        }
-    }
+    mm_tile_float_ref(a, n0, n1, LM_BF16);
 }
 
 void lm_mm_fill_ref(struct lm_kernels *k) {
