@@ -1,40 +1,53 @@
 /* simd/avx2/attention_f32.c - attention of one GQA group (G queries sharing a K/V head) over
  * an F32 or F16 K/V cache, AVX2 + FMA + F16C, online softmax in tiles of keys.
  *
- * Q and O are F32; K and V rows are F32 or F16 (converted on load with vcvtph2ps, so both
- * dtypes share every loop; the F16 variants are separate inlined copies, not a run-time branch
- * in the inner loops). Scratch (attn_scratch_floats): acc (G, hd8) f32 accumulators, qs (G, hd8)
- * queries pre-multiplied by scale and zero-padded to hd8 = hd rounded up to 8, and the running
- * max and sum per query. Accumulators and softmax state are f32.
+ * Q and O are F32; K and V rows are F32 or F16 (converted on load by vcvtph2ps straight from
+ * memory, so both dtypes share every loop; the F16 variants are separate inlined copies, not
+ * a run-time branch in the inner loops). Scratch (attn_scratch_floats): acc (G, hd8) f32
+ * accumulators, qs (G, hd8) queries pre-multiplied by scale and zero-padded to hd8 = hd rounded
+ * up to 8, and the running max and sum per query. Accumulators and softmax state are f32.
  *
- * Tiling: keys go in tiles of TILE = 64 (the visible ones only: a mask is turned into a list
- * of key indices, so masked keys cost nothing and never enter the softmax). Queries go in
- * blocks of up to 4; for each tile and block:
- *   1. scores: two keys at a time (four when the block has one or two queries, to keep enough
- *      independent FMA chains), each K chunk of 8 loaded once and FMA'd into every query's
- *      accumulator; accumulators are reduced with a vhaddps tree into sc[key][4 queries];
- *   2. softmax: tile max per query (4 lanes, vertical), new running max, correction
- *      exp(m_old - m_new), p = exp(s - m_new) two keys (8 lanes) per lm_avx2_exp (avx2.h, inline),
- *      running sum l = l * corr + sum p;
- *   3. P V: per slice of hd (2 chunks of 8, or 4 when the block has one or two queries) the
- *      block's accumulators are loaded into registers, multiplied by corr, then every key of the
- *      tile adds p * V chunk (V chunk loaded once for all queries of the block), and stored.
+ * Tiling: keys go in tiles of TILE = 64 (the visible ones only: a mask is turned into a list of
+ * row pointers, so masked keys cost nothing and never enter the softmax; without a mask the
+ * list is just consecutive rows). Queries go in blocks of gb <= 4 (G split evenly into
+ * ceil(G / 4) blocks). For each tile and block:
+ *   1. scores: KS keys at a time (8 when gb = 1, 4 when gb = 2 or 3, 2 when gb = 4, so KS * gb
+ *      independent FMA chains, 8 to 12, cover the FMA latency and fit the 16 registers with the
+ *      gb query chunks and one K chunk); each K chunk of 8 is loaded once and FMA'd into every
+ *      query's accumulator. The KS accumulators of a query are reduced by a vhaddps tree into
+ *      KS consecutive scores of that query: scores are stored query-major, sc[g][key]. When n
+ *      is not a multiple of KS the last step re-reads the tile's last row for the missing keys
+ *      (never past a row) and their scores, like every score from n up to a multiple of 8, are
+ *      set to -inf.
+ *   2. softmax, 8 keys of one query per vector: tile max, new running max, correction
+ *      exp(m_old - m_new) (one lm_avx2_exp for the block), p = exp(s - m_new), running sum
+ *      l = l * corr + sum p.
+ *   3. P V: per slice of NC chunks of 8 (NC = 8 / gb rounded down to a power of two: 8, 4, 2;
+ *      gb * NC accumulators, 8 or 12) the block's accumulators are loaded into registers,
+ *      multiplied by corr, then every key of the tile adds p * V chunk (V chunk loaded once for
+ *      all queries of the block, p broadcast from memory), and stored back.
  * With G <= 4 (the usual GQA ratios) every K and V row is read from memory once. The final
  * output is acc / l, or zeros when no key was visible. hd of any size: full chunks of 8, then
  * one tail chunk whose K/V loads are masked (F32: vmaskmovps; F16: the tail copied into a
  * zeroed 8-lane buffer), so nothing is read past a row; o is written with masked stores.
  * All loads and stores are unaligned; no alignment is assumed of rows, strides or scratch.
  *
- * Prefetch: tiles are double-buffered (the next tile's row list is built first); its K rows
- * are prefetched a few lines per key step during this tile's scores and its V rows during
- * this tile's P V passes, so memory stays busy through both phases. Prefetch addresses may run
- * up to a line past a row (prefetches never fault).
+ * Prefetch: the hardware prefetchers alone leave memory idle during much of the compute, so
+ * each K row is prefetched PF rows ahead while the scores read row j (the lines of the row at
+ * kr[j] + PF ldk, which is key j + PF when keys are unmasked; with a mask it may be a hidden
+ * key, a harmless wasted prefetch), and each V row likewise in the first P V slice. PF covers
+ * about 2 KiB of rows (PF_BYTES). Only the first query block prefetches; the others find the
+ * tile in cache. Prefetch addresses may lie past the last row (prefetches never fault).
  */
 #include <string.h>
 
 #include "avx2.h"
 
-enum { TILE = 64 };
+enum {
+    TILE = 64,
+    SCW = TILE + 8,  /* scores per query: a tile rounded up to 8 */
+    PF_BYTES = 2048, /* prefetch distance, in bytes of rows */
+};
 
 size_t lm_attn_scratch_floats_avx2(int64_t G, int64_t hd) {
     const int64_t hd8 = (hd + 7) & ~(int64_t)7, nb4 = (G + 3) & ~(int64_t)3;
@@ -59,181 +72,189 @@ load_kv_tail(const uint8_t *row, int64_t d, int64_t rem, __m256i tm, bool f16) {
     return _mm256_maskload_ps((const float *)(row + 4 * d), tm);
 }
 
-/* (sum a0, sum a1, sum a2, sum a3) */
-static inline __m128 hsum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
-    __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-}
-
-/* A walk over the cache lines of a list of rows, a few lines at a time, so prefetches for the
- * next tile are spread evenly over the work on this one. */
-struct pf {
-    const uint8_t *const *rows;
-    int n, lines; /* rows, lines per row */
-    int r, l;     /* next row and line */
-    int per_step; /* lines issued per call of pf_step */
-};
-
-static inline void pf_step(struct pf *p) {
-    for (int k = 0; k < p->per_step && p->r < p->n; k++) {
-        _mm_prefetch((const char *)p->rows[p->r] + 64 * p->l, _MM_HINT_T0);
-        if (++p->l == p->lines) p->l = 0, p->r++;
+/* Sums of KS (2, 4 or 8) vectors a[0..KS) stored to s[0..KS): a transpose-and-add tree. */
+static inline __attribute__((always_inline)) void store_sums(float *s, const __m256 *a, int KS) {
+    if (KS == 8) {
+        const __m256 h0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+        const __m256 h1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+        /* h0 = (a0..a3 low-half sums | a0..a3 high-half sums), h1 the same for a4..a7 */
+        _mm256_storeu_ps(s, _mm256_add_ps(_mm256_permute2f128_ps(h0, h1, 0x20),
+                                          _mm256_permute2f128_ps(h0, h1, 0x31)));
+    } else if (KS == 4) {
+        const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+        _mm_storeu_ps(s, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+    } else {
+        const __m256 h = _mm256_hadd_ps(a[0], a[1]);
+        __m128 x = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+        x = _mm_hadd_ps(x, x);
+        _mm_storel_pi((__m64 *)s, x);
     }
 }
 
-/* The visible keys of one tile, and the prefetches for the next tile. */
+/* The visible keys of one tile: n K and V row pointers; kr is padded to a multiple of 8 with
+ * copies of its last row. Prefetch: the lines [0, pf_lines) of each row at offset pf_k (K) or
+ * pf_v (V) bytes; pf_lines = 0 for none. */
 struct tile {
-    const uint8_t *const *kr, *const *vr; /* n K and V rows */
-    int n;
-    struct pf *pk, *pv; /* next tile's K rows during scores, V rows during P V; NULL = none */
+    const uint8_t *const *kr, *const *vr;
+    int n, pf_lines;
+    size_t pf_k, pf_v;
     int64_t hd, hd8;
 };
 
-/* sc[4 j + g] = qs[g] . K[kr[j]] for the gb queries of a block, j < n, KS keys per step.
- * Lanes g >= gb are 0. When n is odd, sc row n is set to -inf (exp gives 0). */
+static inline __attribute__((always_inline)) void prefetch_row(const uint8_t *row, int lines) {
+    for (int i = 0; i < lines; i++)
+        _mm_prefetch((const char *)row + 64 * i, _MM_HINT_T0);
+}
+
+/* sc[g SCW + j] = qs[g] . K[kr[j]] for the gb queries of a block, j < n; -inf for j in
+ * [n, n rounded up to 8). */
 static inline __attribute__((always_inline)) void
 scores(float *sc, const struct tile *t, const float *qs, int gb, int KS, bool f16) {
     const uint8_t *const *kr = t->kr;
     const int n = t->n;
-    const int64_t hd = t->hd, hd8 = t->hd8, nfull = hd / 8, rem = hd % 8;
+    const int64_t hd8 = t->hd8, nfull = t->hd / 8, rem = t->hd % 8;
     const __m256i tm = lm_avx2_tail_mask(rem);
-    int j = 0;
-    for (; j + KS <= n; j += KS) {
-        if (t->pk) pf_step(t->pk);
-        __m256 acc[4][4]; /* [key][query] */
+    for (int j = 0; j < n; j += KS) {
+        const uint8_t *r[8];
+#pragma GCC unroll 8
+        for (int s = 0; s < KS; s++) {
+            r[s] = kr[j + s];
+            prefetch_row(r[s] + t->pf_k, t->pf_lines);
+        }
+        __m256 acc[4][8]; /* [query][key] */
 #pragma GCC unroll 4
-        for (int s = 0; s < 4; s++)
-#pragma GCC unroll 4
-            for (int g = 0; g < 4; g++)
-                acc[s][g] = _mm256_setzero_ps();
-        for (int64_t c = 0; c < nfull; c++) {
-            __m256 kv[4];
-#pragma GCC unroll 4
+        for (int g = 0; g < gb; g++)
+#pragma GCC unroll 8
             for (int s = 0; s < KS; s++)
-                kv[s] = load_kv(kr[j + s], 8 * c, f16);
+                acc[g][s] = _mm256_setzero_ps();
+        for (int64_t c = 0; c < nfull; c++) {
+            __m256 qv[4];
 #pragma GCC unroll 4
-            for (int g = 0; g < gb; g++) {
-                __m256 qv = _mm256_loadu_ps(qs + g * hd8 + 8 * c);
+            for (int g = 0; g < gb; g++)
+                qv[g] = _mm256_loadu_ps(qs + g * hd8 + 8 * c);
+#pragma GCC unroll 8
+            for (int s = 0; s < KS; s++) {
+                const __m256 kv = load_kv(r[s], 8 * c, f16);
 #pragma GCC unroll 4
-                for (int s = 0; s < KS; s++)
-                    acc[s][g] = _mm256_fmadd_ps(qv, kv[s], acc[s][g]);
+                for (int g = 0; g < gb; g++)
+                    acc[g][s] = _mm256_fmadd_ps(qv[g], kv, acc[g][s]);
             }
         }
         if (rem) {
-            __m256 kv[4];
+            __m256 qv[4];
 #pragma GCC unroll 4
-            for (int s = 0; s < KS; s++)
-                kv[s] = load_kv_tail(kr[j + s], 8 * nfull, rem, tm, f16);
+            for (int g = 0; g < gb; g++)
+                qv[g] = _mm256_loadu_ps(qs + g * hd8 + 8 * nfull);
+#pragma GCC unroll 8
+            for (int s = 0; s < KS; s++) {
+                const __m256 kv = load_kv_tail(r[s], 8 * nfull, rem, tm, f16);
 #pragma GCC unroll 4
-            for (int g = 0; g < gb; g++) {
-                __m256 qv = _mm256_loadu_ps(qs + g * hd8 + 8 * nfull);
-#pragma GCC unroll 4
-                for (int s = 0; s < KS; s++)
-                    acc[s][g] = _mm256_fmadd_ps(qv, kv[s], acc[s][g]);
+                for (int g = 0; g < gb; g++)
+                    acc[g][s] = _mm256_fmadd_ps(qv[g], kv, acc[g][s]);
             }
         }
 #pragma GCC unroll 4
-        for (int s = 0; s < KS; s++)
-            _mm_storeu_ps(sc + 4 * (j + s), hsum4(acc[s][0], acc[s][1], acc[s][2], acc[s][3]));
+        for (int g = 0; g < gb; g++)
+            store_sums(sc + g * SCW + j, acc[g], KS);
     }
-    for (; j < n; j++) { /* the last n % KS keys, one at a time */
-        if (t->pk) pf_step(t->pk);
-        __m256 acc[4];
-#pragma GCC unroll 4
-        for (int g = 0; g < 4; g++)
-            acc[g] = _mm256_setzero_ps();
-        for (int64_t c = 0; c < nfull; c++) {
-            __m256 kv = load_kv(kr[j], 8 * c, f16);
-#pragma GCC unroll 4
-            for (int g = 0; g < gb; g++)
-                acc[g] = _mm256_fmadd_ps(_mm256_loadu_ps(qs + g * hd8 + 8 * c), kv, acc[g]);
-        }
-        if (rem) {
-            __m256 kv = load_kv_tail(kr[j], 8 * nfull, rem, tm, f16);
-#pragma GCC unroll 4
-            for (int g = 0; g < gb; g++)
-                acc[g] = _mm256_fmadd_ps(_mm256_loadu_ps(qs + g * hd8 + 8 * nfull), kv, acc[g]);
-        }
-        _mm_storeu_ps(sc + 4 * j, hsum4(acc[0], acc[1], acc[2], acc[3]));
-    }
-    if (n & 1) _mm_storeu_ps(sc + 4 * n, _mm_set1_ps(-INFINITY));
+    const int n8 = (n + 7) & ~7;
+    for (int g = 0; g < gb; g++)
+        for (int j = n; j < n8; j++)
+            sc[g * SCW + j] = -INFINITY;
 }
 
-/* acc[g][8 c0 .. 8 (c0 + NC)) = acc * corr[g] + sum_j p[j][g] V[vr[j]] over that slice.
+/* acc[g][8 c0 .. 8 (c0 + NC)) = acc * corr[g] + sum_j p[g][j] V[vr[j]] over that slice.
  * tail: the slice is the one partial chunk (NC = 1), loaded masked. */
 static inline __attribute__((always_inline)) void
-pv_slice(float *acc, const float *sc, const float *corr, const uint8_t *const *vr, struct pf *pv,
-         int n, int64_t hd8, int64_t c0, int gb, int NC, bool tail, int64_t rem, __m256i tm,
-         bool f16) {
-    __m256 o[4][4]; /* [query][chunk] */
+pv_slice(float *acc, const float *sc, const float *corr, const uint8_t *const *vr, int n,
+         size_t pf_v, int pf_lines, int64_t hd8, int64_t c0, int gb, int NC, bool tail, int64_t rem,
+         __m256i tm, bool f16) {
+    __m256 o[4][8]; /* [query][chunk] */
 #pragma GCC unroll 4
     for (int g = 0; g < gb; g++) {
-        __m256 cr = _mm256_broadcast_ss(corr + g);
-#pragma GCC unroll 4
+        const __m256 cr = _mm256_broadcast_ss(corr + g);
+#pragma GCC unroll 8
         for (int c = 0; c < NC; c++)
             o[g][c] = _mm256_mul_ps(_mm256_loadu_ps(acc + g * hd8 + 8 * (c0 + c)), cr);
     }
     for (int j = 0; j < n; j++) {
-        if (pv) pf_step(pv);
-        __m256 v[4];
+        const uint8_t *row = vr[j];
+        prefetch_row(row + pf_v, pf_lines);
+        __m256 p[4];
 #pragma GCC unroll 4
-        for (int c = 0; c < NC; c++)
-            v[c] = tail ? load_kv_tail(vr[j], 8 * c0, rem, tm, f16)
-                        : load_kv(vr[j], 8 * (c0 + c), f16);
+        for (int g = 0; g < gb; g++)
+            p[g] = _mm256_broadcast_ss(sc + g * SCW + j);
+#pragma GCC unroll 8
+        for (int c = 0; c < NC; c++) {
+            const __m256 v =
+                tail ? load_kv_tail(row, 8 * c0, rem, tm, f16) : load_kv(row, 8 * (c0 + c), f16);
 #pragma GCC unroll 4
-        for (int g = 0; g < gb; g++) {
-            __m256 p = _mm256_broadcast_ss(sc + 4 * j + g);
-#pragma GCC unroll 4
-            for (int c = 0; c < NC; c++)
-                o[g][c] = _mm256_fmadd_ps(p, v[c], o[g][c]);
+            for (int g = 0; g < gb; g++)
+                o[g][c] = _mm256_fmadd_ps(p[g], v, o[g][c]);
         }
     }
 #pragma GCC unroll 4
     for (int g = 0; g < gb; g++)
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int c = 0; c < NC; c++)
             _mm256_storeu_ps(acc + g * hd8 + 8 * (c0 + c), o[g][c]);
 }
 
 /* One tile of n visible keys for one block of gb queries: scores, online softmax update of the
- * block's running max m[0..4) and sum l[0..4), and the P V accumulation. */
+ * block's running max m[0..gb) and sum l[0..gb), and the P V accumulation. */
 static inline __attribute__((always_inline)) void tile_block(float *acc, const float *qs, float *m,
                                                              float *l, const struct tile *t, int gb,
                                                              bool f16) {
-    _Alignas(32) float sc[4 * TILE + 8];
-    const int KS = gb <= 2 ? 4 : 2, NC = gb <= 2 ? 4 : 2, n = t->n;
-    const uint8_t *const *vr = t->vr;
+    _Alignas(32) float sc[4 * SCW];
+    const int KS = gb == 1 ? 8 : gb <= 3 ? 4 : 2, NC = gb == 1 ? 8 : gb <= 3 ? 4 : 2;
+    const int n = t->n, n8 = (n + 7) & ~7;
     const int64_t hd = t->hd, hd8 = t->hd8;
     scores(sc, t, qs, gb, KS, f16);
 
-    __m128 mt = _mm_set1_ps(-INFINITY);
-    for (int j = 0; j < n; j++)
-        mt = _mm_max_ps(mt, _mm_load_ps(sc + 4 * j));
-    const __m128 mo = _mm_loadu_ps(m), mn = _mm_max_ps(mo, mt);
-    /* the first tile has m_old = -inf: corr = exp(-inf) = 0 on accumulators that are 0 */
-    const __m128 corr = _mm256_castps256_ps128(
-        lm_avx2_exp(_mm256_set_m128(_mm_sub_ps(mo, mn), _mm_sub_ps(mo, mn))));
-    const __m256 mn2 = _mm256_set_m128(mn, mn);
-    __m256 ls = _mm256_setzero_ps();
-    for (int j = 0; j < n; j += 2) { /* two keys x four queries per exp */
-        __m256 p = lm_avx2_exp(_mm256_sub_ps(_mm256_load_ps(sc + 4 * j), mn2));
-        _mm256_store_ps(sc + 4 * j, p);
-        ls = _mm256_add_ps(ls, p);
+    /* tile max of each query, then corr = exp(m_old - m_new) for the block in one exp; the
+     * first tile has m_old = -inf: corr = exp(-inf) = 0 on accumulators that are 0 */
+    _Alignas(16) float mt[4] = {0}, mo[4] = {0}, cr[4];
+    for (int g = 0; g < gb; g++) {
+        __m256 mx = _mm256_set1_ps(-INFINITY);
+        for (int j = 0; j < n8; j += 8)
+            mx = _mm256_max_ps(mx, _mm256_load_ps(sc + g * SCW + j));
+        mt[g] = lm_avx2_hmax(mx);
+        mo[g] = m[g];
     }
-    __m128 lsum = _mm_add_ps(_mm256_castps256_ps128(ls), _mm256_extractf128_ps(ls, 1));
-    _mm_storeu_ps(l, _mm_fmadd_ps(_mm_loadu_ps(l), corr, lsum));
-    _mm_storeu_ps(m, mn);
-    _Alignas(16) float cr[4];
-    _mm_store_ps(cr, corr);
+    const __m128 mn = _mm_max_ps(_mm_load_ps(mo), _mm_load_ps(mt)),
+                 d = _mm_sub_ps(_mm_load_ps(mo), mn);
+    _mm_store_ps(cr, _mm256_castps256_ps128(lm_avx2_exp(_mm256_set_m128(d, d))));
+    _Alignas(16) float mnv[4];
+    _mm_store_ps(mnv, mn);
+    for (int g = 0; g < gb; g++) {
+        const __m256 mg = _mm256_set1_ps(mnv[g]);
+        __m256 ls = _mm256_setzero_ps();
+        for (int j = 0; j < n8; j += 8) {
+            const __m256 p = lm_avx2_exp(_mm256_sub_ps(_mm256_load_ps(sc + g * SCW + j), mg));
+            _mm256_store_ps(sc + g * SCW + j, p);
+            ls = _mm256_add_ps(ls, p);
+        }
+        l[g] = l[g] * cr[g] + lm_avx2_hsum(ls);
+        m[g] = mnv[g];
+    }
 
     const int64_t nfull = hd / 8, rem = hd % 8;
     const __m256i tm = lm_avx2_tail_mask(rem);
+    const uint8_t *const *vr = t->vr;
     int64_t c = 0;
     for (; c + NC <= nfull; c += NC)
-        pv_slice(acc, sc, cr, vr, t->pv, n, hd8, c, gb, NC, false, 0, tm, f16);
+        pv_slice(acc, sc, cr, vr, n, t->pf_v, c == 0 ? t->pf_lines : 0, hd8, c, gb, NC, false, 0,
+                 tm, f16);
+    if (NC > 2)
+        for (; c + 2 <= nfull; c += 2)
+            pv_slice(acc, sc, cr, vr, n, t->pf_v, c == 0 ? t->pf_lines : 0, hd8, c, gb, 2, false, 0,
+                     tm, f16);
     for (; c < nfull; c++)
-        pv_slice(acc, sc, cr, vr, t->pv, n, hd8, c, gb, 1, false, 0, tm, f16);
-    if (rem) pv_slice(acc, sc, cr, vr, t->pv, n, hd8, nfull, gb, 1, true, rem, tm, f16);
+        pv_slice(acc, sc, cr, vr, n, t->pf_v, c == 0 ? t->pf_lines : 0, hd8, c, gb, 1, false, 0, tm,
+                 f16);
+    if (rem)
+        pv_slice(acc, sc, cr, vr, n, t->pf_v, nfull == 0 ? t->pf_lines : 0, hd8, nfull, gb, 1, true,
+                 rem, tm, f16);
 }
 
 static void tile_f32_1(float *a, const float *q, float *m, float *l, const struct tile *t) {
@@ -265,22 +286,31 @@ typedef void (*tile_fn)(float *, const float *, float *, float *, const struct t
 static const tile_fn tile_fns[2][4] = {{tile_f32_1, tile_f32_2, tile_f32_3, tile_f32_4},
                                        {tile_f16_1, tile_f16_2, tile_f16_3, tile_f16_4}};
 
-/* Row pointers of the visible keys of the next non-empty tile from *pos (advanced past it);
- * 0 when no key is left. */
+/* Row pointers of the visible keys of the next non-empty tile from *pos (advanced past it),
+ * kr padded to a multiple of 8 with its last row; 0 when no key is left. */
 static int gather_tile(const struct lm_attn_row *a, int64_t *pos, const uint8_t **kr,
                        const uint8_t **vr) {
     const uint8_t *K = a->k, *V = a->v;
     int n = 0;
     while (n == 0 && *pos < a->n_kv) {
         const int64_t te = *pos + TILE < a->n_kv ? *pos + TILE : a->n_kv;
-        for (int64_t j = *pos; j < te; j++) {
-            if (a->mask && !a->mask[j]) continue;
-            kr[n] = K + (size_t)j * a->ldk;
-            vr[n] = V + (size_t)j * a->ldv;
-            n++;
+        if (!a->mask) {
+            for (int64_t j = *pos; j < te; j++, n++) {
+                kr[n] = K + (size_t)j * a->ldk;
+                vr[n] = V + (size_t)j * a->ldv;
+            }
+        } else {
+            for (int64_t j = *pos; j < te; j++) {
+                if (!a->mask[j]) continue;
+                kr[n] = K + (size_t)j * a->ldk;
+                vr[n] = V + (size_t)j * a->ldv;
+                n++;
+            }
         }
         *pos = te;
     }
+    for (int j = n; n && j < ((n + 7) & ~7); j++)
+        kr[j] = kr[n - 1];
     return n;
 }
 
@@ -310,40 +340,34 @@ void lm_attn_avx2(const struct lm_attn_row *a) {
         l[g] = 0;
     }
 
-    /* Tiles are double-buffered: the next one is gathered before this one is worked on, and
-     * its K rows are prefetched during this tile's scores, its V rows during this tile's P V,
-     * spread evenly (per_step lines per key step), so memory stays busy through both phases. */
-    const uint8_t *kr[2][TILE], *vr[2][TILE];
+    /* prefetch pf rows ahead, about PF_BYTES of rows, each row's lines (one more when rows
+     * may straddle lines) */
     const size_t rb = (size_t)hd * (f16 ? 2 : 4);
-    const bool k_al = (uintptr_t)a->k % 64 == 0 && a->ldk % 64 == 0,
-               v_al = (uintptr_t)a->v % 64 == 0 && a->ldv % 64 == 0;
-    const int k_lines = (int)((rb + 63) / 64) + !k_al, v_lines = (int)((rb + 63) / 64) + !v_al;
-    /* key steps and P V passes over the keys of the first block, as tile_block does them */
-    const int KS = G >= 3 ? 2 : 4, NC = G >= 3 ? 2 : 4;
-    const int64_t n_slices = nfull / NC + nfull % NC + (rem != 0);
+    const int64_t pf = rb >= PF_BYTES / 2 ? 2 : (int64_t)(PF_BYTES / rb);
+    const bool al = (uintptr_t)a->k % 64 == 0 && a->ldk % 64 == 0 && (uintptr_t)a->v % 64 == 0 &&
+                    a->ldv % 64 == 0;
+    const int lines = (int)((rb + 63) / 64) + !al;
+
+    /* blocks of at most 4 queries, as even as possible (G = 6: 3 + 3) */
+    const int64_t nblk = (G + 3) / 4;
+    const uint8_t *kr[TILE + 8], *vr[TILE];
     int64_t pos = 0;
-    int cur = 0, n = gather_tile(a, &pos, kr[0], vr[0]);
-    while (n) {
-        const int nn = gather_tile(a, &pos, kr[cur ^ 1], vr[cur ^ 1]);
-        const int k_steps = (n + KS - 1) / KS;
-        struct pf pk = {.rows = kr[cur ^ 1], .n = nn, .lines = k_lines};
-        struct pf pv = {.rows = vr[cur ^ 1], .n = nn, .lines = v_lines};
-        pk.per_step = (int)((nn * k_lines + k_steps - 1) / k_steps);
-        pv.per_step = (int)((nn * v_lines + n_slices * n - 1) / (n_slices * n));
-        if (pv.per_step < 1) pv.per_step = 1;
-        struct tile t = {
-            .kr = kr[cur], .vr = vr[cur], .n = n, .pk = &pk, .pv = &pv, .hd = hd, .hd8 = hd8};
-        for (int64_t g0 = 0; g0 < G; g0 += 4) {
-            const int64_t gb = G - g0 < 4 ? G - g0 : 4;
+    int n;
+    while ((n = gather_tile(a, &pos, kr, vr))) {
+        struct tile t = {.kr = kr,
+                         .vr = vr,
+                         .n = n,
+                         .pf_lines = lines,
+                         .pf_k = (size_t)pf * a->ldk,
+                         .pf_v = (size_t)pf * a->ldv,
+                         .hd = hd,
+                         .hd8 = hd8};
+        for (int64_t b = 0, g0 = 0; b < nblk; b++) {
+            const int64_t gb = G / nblk + (b < G % nblk);
             tile_fns[f16][gb - 1](acc + g0 * hd8, qs + g0 * hd8, m + g0, l + g0, &t);
-            t.pk = t.pv = NULL; /* later blocks find the rows in cache */
+            t.pf_lines = 0; /* later blocks find the tile in cache */
+            g0 += gb;
         }
-        /* whatever the spread left over (tiny tiles) */
-        pk.per_step = pv.per_step = 1 << 30;
-        pf_step(&pk);
-        pf_step(&pv);
-        cur ^= 1;
-        n = nn;
     }
 
     /* o = acc / l; a query that saw no key has l = 0 and acc = 0: zeros */
