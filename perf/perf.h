@@ -1,7 +1,7 @@
 /* perf/perf.h - the microbenchmark harness: timing, this machine's measured peaks, TSV rows.
  *
  * Every benchmark validates its kernel against the reference before timing it, times the
- * median of repeats after a warm-up, and prints one TSV row per case with the fraction of the
+ * fastest of repeats after a warm-up, and prints one TSV row per case with the fraction of the
  * peak that bounds it (FMA throughput or read bandwidth, measured here by perf/peak).
  */
 #ifndef LMRT_PERF_H
@@ -21,8 +21,9 @@ void perf_peak_measure(struct perf_peak *p, int threads);
 void perf_peak_get(struct perf_peak *p);
 void perf_peak_write(const struct perf_peak *p, const char *path);
 
-/* Median ns per call of fn(arg) over repeats lasting at least min_s seconds (and >= 5 calls),
- * after one warm-up call. */
+/* Fastest ns per call of fn(arg) over repeats lasting at least min_s seconds (and >= 5 calls),
+ * after one warm-up call. The fastest, not the median: on a shared machine the slower repeats
+ * measure the neighbours, and the peaks it is divided by are best-of measurements too. */
 double perf_time_ns(void (*fn)(void *), void *arg, double min_s);
 
 void perf_header(void);
