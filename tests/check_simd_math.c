@@ -15,6 +15,9 @@
 #pragma GCC target("avx2,fma,f16c")
 #include "../simd/avx2/avx2.h"
 static void exp8(float *y, const float *x) { _mm256_storeu_ps(y, lm_avx2_exp(_mm256_loadu_ps(x))); }
+static void exp_nonpos8(float *y, const float *x) {
+    _mm256_storeu_ps(y, lm_avx2_exp_nonpos(_mm256_loadu_ps(x)));
+}
 static void silu8(float *y, const float *x) {
     _mm256_storeu_ps(y, lm_avx2_silu(_mm256_loadu_ps(x)));
 }
@@ -83,6 +86,20 @@ START_TEST(avx2_exp_ulp) {
 }
 END_TEST
 
+START_TEST(avx2_exp_nonpos_ulp) {
+    if (!lm_isa_available(LM_ISA_AVX2)) return;
+    float wx = 0;
+    double w = sweep(exp_nonpos8, exp, -86.5f, 0.0f, 61, &wx);
+    ck_assert_msg(w <= 2.0, "exp_nonpos: %.3f ulp at %a", w, (double)wx);
+    /* below -86.5 the result is 0 (the true value is under 2.7e-38); -inf gives 0, -0 gives 1 */
+    float x[8] = {-86.51f, -87.0f, -90.0f, -103.9f, -200.0f, -1e30f, -INFINITY, -0.0f}, y[8];
+    exp_nonpos8(y, x);
+    for (int i = 0; i < 7; i++)
+        ck_assert_msg(y[i] == 0.0f, "exp_nonpos(%g) = %g", x[i], y[i]);
+    ck_assert(y[7] == 1.0f);
+}
+END_TEST
+
 START_TEST(avx2_silu_ulp) {
     if (!lm_isa_available(LM_ISA_AVX2)) return;
     float wx = 0;
@@ -110,6 +127,7 @@ static Suite *simd_math_suite(void) {
     tcase_set_timeout(tc, 120);
 #if defined(__x86_64__) && defined(LMRT_HAVE_AVX2)
     tcase_add_test(tc, avx2_exp_ulp);
+    tcase_add_test(tc, avx2_exp_nonpos_ulp);
     tcase_add_test(tc, avx2_silu_ulp);
 #endif
     suite_add_tcase(s, tc);

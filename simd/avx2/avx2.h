@@ -51,12 +51,13 @@ static inline int32_t lm_avx2_hsum_i32(__m256i v) {
  * so results that underflow into subnormals are rounded once, correctly. x is clamped to
  * [-104, 89] first: below, the result is 0; above, +inf. NaN propagates (min/max return the
  * NaN operand). Error against double exp: <= 2 ulp over [-104, 89] (tests/check_simd_math.c). */
-static inline __m256 lm_avx2_exp(__m256 x) {
-    x = _mm256_max_ps(_mm256_set1_ps(-104.0f), _mm256_min_ps(_mm256_set1_ps(89.0f), x));
+/* e^r for the reduced argument of x: returns p = e^r and sets *t, whose bits minus the
+ * shifter's are n (x = n ln2 + r). Shared by the two exp variants below. */
+static inline __m256 lm_avx2_exp_reduce(__m256 x, __m256 *t) {
     /* n = round(x / ln2) by the 1.5 * 2^23 shifter: t's low mantissa bits hold n */
     const __m256 shifter = _mm256_set1_ps(12582912.0f);
-    const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), shifter);
-    const __m256 n = _mm256_sub_ps(t, shifter);
+    *t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), shifter);
+    const __m256 n = _mm256_sub_ps(*t, shifter);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
     r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187e-06f), r);
     /* e^r = 1 + r + c2 r^2 + ... + c6 r^6 (near-minimax relative error 4e-9 on the interval),
@@ -68,13 +69,36 @@ static inline __m256 lm_avx2_exp(__m256 x) {
         _mm256_fmadd_ps(_mm256_set1_ps(0.008368710056f), r, _mm256_set1_ps(0.04166838899f));
     const __m256 hi = _mm256_fmadd_ps(_mm256_set1_ps(0.001381461276f), r2, c45);
     const __m256 lo = _mm256_fmadd_ps(c23, r2, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    const __m256 p = _mm256_fmadd_ps(hi, r4, lo);
-    const __m256i ni = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_castps_si256(shifter));
+    return _mm256_fmadd_ps(hi, r4, lo);
+}
+
+static inline __m256i lm_avx2_exp_n(__m256 t) {
+    return _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(0x4b400000)); /* shifter */
+}
+
+static inline __m256 lm_avx2_exp(__m256 x) {
+    x = _mm256_max_ps(_mm256_set1_ps(-104.0f), _mm256_min_ps(_mm256_set1_ps(89.0f), x));
+    __m256 t;
+    const __m256 p = lm_avx2_exp_reduce(x, &t);
+    const __m256i ni = lm_avx2_exp_n(t);
     const __m256i n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
     const __m256i bias = _mm256_set1_epi32(127);
     const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
     const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
     return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+
+/* exp(x) for x <= 0 or -inf, the softmax case (x - max): as lm_avx2_exp, but 2^n goes straight
+ * into p's exponent field (one integer add, p in [0.7, 1.5] and n >= -125 keep it normal), and
+ * x < -86.5 gives 0 instead of a value below 2.7e-38 (a subnormal or tiny normal that cannot
+ * move a sum that holds 1). Not for NaN or x > 0: callers rule them out. Same <= 2 ulp above. */
+static inline __m256 lm_avx2_exp_nonpos(__m256 x) {
+    __m256 t;
+    const __m256 p = lm_avx2_exp_reduce(x, &t);
+    const __m256i e =
+        _mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(lm_avx2_exp_n(t), 23));
+    return _mm256_and_ps(_mm256_castsi256_ps(e),
+                         _mm256_cmp_ps(x, _mm256_set1_ps(-86.5f), _CMP_GE_OQ));
 }
 
 /* ---- kernels (one file each: simd/avx2/<op>_<dtype>.c) ----------------------------------- */
