@@ -46,29 +46,11 @@ static inline __attribute__((always_inline)) void rows_q5_k(const struct lm_mm *
             hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(h, 3), bit4));
             h = _mm256_srli_epi16(h, 2);
             __m256i s0 = lm_k_avx2_bcast16(sc, 2 * c), s1 = lm_k_avx2_bcast16(sc, 2 * c + 1);
-#pragma GCC unroll 4
-            for (int r = 0; r < mr; r++) {
-                const int8_t *xq = x[r][i].qs + 64 * c;
-                __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)xq));
-                __m256i p1 =
-                    _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(xq + 32)));
-                p0 = _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1));
-                isum[r] = _mm256_add_epi32(isum[r], p0);
-            }
+            lm_k_avx2_dot64(isum, x, i, c, mr, lo, hi, s0, s1);
         }
-        float dw = _cvtsh_ss(w->d), dmw = _cvtsh_ss(w->dmin);
-#pragma GCC unroll 4
-        for (int r = 0; r < mr; r++) {
-            const struct lm_block_q8_k *xb = &x[r][i];
-            __m256i mp = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)xb->bsums));
-            acc[r] =
-                _mm256_fmadd_ps(_mm256_set1_ps(dw * xb->d), _mm256_cvtepi32_ps(isum[r]), acc[r]);
-            acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(dmw * xb->d), _mm256_cvtepi32_ps(mp), acc[r]);
-        }
+        lm_k_avx2_finish_asym(acc, isum, x, i, mr, mins, w->d, w->dmin);
     }
-#pragma GCC unroll 4
-    for (int r = 0; r < mr; r++)
-        a->y[(m0 + r) * a->ldy + n] = lm_avx2_hsum(acc[r]);
+    lm_k_avx2_store_rows(a, n, m0, mr, acc);
 }
 
 static void rows_q5_k_1(const struct lm_mm *a, int64_t n, int64_t m0) { rows_q5_k(a, n, m0, 1); }

@@ -77,9 +77,7 @@ static inline __attribute__((always_inline)) void rows_q6_k(const struct lm_mm *
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xb->d), _mm256_cvtepi32_ps(t), acc[r]);
         }
     }
-#pragma GCC unroll 4
-    for (int r = 0; r < mr; r++)
-        a->y[(m0 + r) * a->ldy + n] = lm_avx2_hsum(acc[r]);
+    lm_k_avx2_store_rows(a, n, m0, mr, acc);
 }
 
 static void rows_q6_k_1(const struct lm_mm *a, int64_t n, int64_t m0) { rows_q6_k(a, n, m0, 1); }

@@ -1,5 +1,6 @@
 /* simd/avx2/quant_k_avx2.h - helpers the AVX2 K-quant kernels share (Q4_K, Q5_K, Q6_K):
- * scale unpacking, the scale broadcast, the tile walker that orders (W row, x row group) passes
+ * scale unpacking, the scale broadcast, the Q4_K/Q5_K dot step and super-block finish, the
+ * row store, the tile walker that orders (W row, x row group) passes
  * (simd/avx2/matmul_q*_k.c), and the 32-value store of the Q4_K/Q5_K dequantizers.
  */
 #ifndef LMRT_SIMD_AVX2_QUANT_K_H
@@ -37,6 +38,44 @@ static inline void lm_k_avx2_store32_asym(float *y, __m256i q, float d, float m)
         __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(part[k]));
         _mm256_storeu_ps(y + 8 * k, _mm256_sub_ps(_mm256_mul_ps(vd, f), vm));
     }
+}
+
+/* Q4_K/Q5_K inner step: the 64 values of sub-blocks 2c and 2c+1 as unsigned codes lo and hi,
+ * dotted with each of the mr x rows (maddubs, then madd with the sub-block scales s0 and s1
+ * broadcast in 16-bit lanes) and added to that row's int32 sums. */
+static inline __attribute__((always_inline)) void
+lm_k_avx2_dot64(__m256i isum[4], const struct lm_block_q8_k *const x[4], int64_t i, int c, int mr,
+                __m256i lo, __m256i hi, __m256i s0, __m256i s1) {
+#pragma GCC unroll 4
+    for (int r = 0; r < mr; r++) {
+        const int8_t *xq = x[r][i].qs + 64 * c;
+        __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)xq));
+        __m256i p1 = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(xq + 32)));
+        p0 = _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1));
+        isum[r] = _mm256_add_epi32(isum[r], p0);
+    }
+}
+
+/* Q4_K/Q5_K end of super-block i: acc += (d_w d_x) isum - (dmin_w d_x) (mins . bsums). */
+static inline __attribute__((always_inline)) void
+lm_k_avx2_finish_asym(__m256 acc[4], const __m256i isum[4], const struct lm_block_q8_k *const x[4],
+                      int64_t i, int mr, __m256i mins, uint16_t d, uint16_t dmin) {
+    const float dw = _cvtsh_ss(d), dmw = _cvtsh_ss(dmin);
+#pragma GCC unroll 4
+    for (int r = 0; r < mr; r++) {
+        const struct lm_block_q8_k *xb = &x[r][i];
+        __m256i mp = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)xb->bsums));
+        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xb->d), _mm256_cvtepi32_ps(isum[r]), acc[r]);
+        acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(dmw * xb->d), _mm256_cvtepi32_ps(mp), acc[r]);
+    }
+}
+
+/* y[m0 + r][n] = the lane sum of acc[r], for the mr rows of a pass. */
+static inline __attribute__((always_inline)) void
+lm_k_avx2_store_rows(const struct lm_mm *a, int64_t n, int64_t m0, int mr, const __m256 acc[4]) {
+#pragma GCC unroll 4
+    for (int r = 0; r < mr; r++)
+        a->y[(m0 + r) * a->ldy + n] = lm_avx2_hsum(acc[r]);
 }
 
 /* One pass: W row n against x rows m0 .. m0+mr-1 (the function for mr = i+1 is fn[i]). */
