@@ -22,6 +22,8 @@ static void silu8(float *y, const float *x) {
     _mm256_storeu_ps(y, lm_avx2_silu(_mm256_loadu_ps(x)));
 }
 #pragma GCC pop_options
+void lm_silu_avx2(float *y, const float *x, int64_t n);
+void lm_swiglu_avx2(float *y, const float *g, const float *u, int64_t n);
 
 /* |got - want| in units of the last place of want rounded to f32 (subnormal ulp 2^-149). */
 static double ulps(float got, double want) {
@@ -119,6 +121,34 @@ START_TEST(avx2_silu_ulp) {
     }
 }
 END_TEST
+
+/* The blocked kernels (lm_avx2_exp_neg_abs_block + lm_avx2_silu_finish) against the 8-lane
+ * lm_avx2_silu, bit for bit, over every 4099th float (both signs, all exponents, inf and NaN):
+ * the block path reorders the passes, not the arithmetic. */
+START_TEST(avx2_silu_block_bitexact) {
+    if (!lm_isa_available(LM_ISA_AVX2)) return;
+    enum { N = 3 * 128 + 8 * 5 + 3 };
+    float x[N + 8] = {0}, y[N], w[N + 8], u[N], g[N];
+    for (int i = 0; i < N; i++)
+        u[i] = 1.0f + (float)i / N;
+    for (uint64_t o = 0; o < 0x100000000ull; o += (uint64_t)N * 4099) {
+        for (int i = 0; i < N; i++)
+            x[i] = unord((uint32_t)((o + (uint64_t)i * 4099) & 0xffffffffu));
+        x[0] = INFINITY, x[1] = -INFINITY, x[2] = NAN;
+        lm_silu_avx2(y, x, N);
+        lm_swiglu_avx2(g, x, u, N);
+        for (int i = 0; i < N; i += 8)
+            silu8(w + i, x + i);
+        for (int i = 0; i < N; i++) {
+            ck_assert_msg(memcmp(&y[i], &w[i], 4) == 0, "silu(%a): kernel %a, 8-lane %a",
+                          (double)x[i], (double)y[i], (double)w[i]);
+            float gw = w[i] * u[i];
+            ck_assert_msg(isnan(gw) ? isnan(g[i]) : memcmp(&g[i], &gw, 4) == 0,
+                          "swiglu(%a): %a, want %a", (double)x[i], (double)g[i], (double)gw);
+        }
+    }
+}
+END_TEST
 #endif
 
 static Suite *simd_math_suite(void) {
@@ -129,6 +159,7 @@ static Suite *simd_math_suite(void) {
     tcase_add_test(tc, avx2_exp_ulp);
     tcase_add_test(tc, avx2_exp_nonpos_ulp);
     tcase_add_test(tc, avx2_silu_ulp);
+    tcase_add_test(tc, avx2_silu_block_bitexact);
 #endif
     suite_add_tcase(s, tc);
     return s;
