@@ -292,6 +292,123 @@ lm_status lm_mean_pool(struct lm_tensor *y, const struct lm_tensor *x, const int
 lm_status lm_quantize(struct lm_tensor *dst, const struct lm_tensor *src, struct lm_ctx *ctx);
 lm_status lm_dequantize(struct lm_tensor *dst, const struct lm_tensor *src, struct lm_ctx *ctx);
 
+/* ---- GGUF (rt/gguf.c) ---------------------------------------------------------------------
+ * Reader for GGUF v2 and v3 over mmap. Every count, length and offset is bounded by the file;
+ * a bad file is LM_EFORMAT naming the key, tensor or byte offset. Strings returned are
+ * NUL-terminated copies owned by the lm_gguf (keys and values may hold any bytes; the length
+ * is given where embedded NULs matter). "model-00001-of-00003.gguf" opens all three parts. */
+
+/* clang-format off */
+enum lm_gguf_type {
+    LM_GGUF_U8, LM_GGUF_I8, LM_GGUF_U16, LM_GGUF_I16, LM_GGUF_U32, LM_GGUF_I32, LM_GGUF_F32,
+    LM_GGUF_BOOL, LM_GGUF_STR, LM_GGUF_ARR, LM_GGUF_U64, LM_GGUF_I64, LM_GGUF_F64,
+    LM_GGUF_TYPE_COUNT
+};
+/* clang-format on */
+struct lm_gguf;
+/* An array value: n elements of type (numbers read with lm_gguf_arr_num/_int, strings with
+ * lm_gguf_arr_str, nested arrays with lm_gguf_arr_sub). */
+struct lm_gguf_arr {
+    enum lm_gguf_type type;
+    uint64_t n;
+    const void *impl;
+};
+
+lm_status lm_gguf_open(const char *path, struct lm_gguf **out);
+void lm_gguf_close(struct lm_gguf *g);
+uint32_t lm_gguf_version(const struct lm_gguf *g);
+int64_t lm_gguf_n_kv(const struct lm_gguf *g);
+const char *lm_gguf_kv_key(const struct lm_gguf *g, int64_t i);
+enum lm_gguf_type lm_gguf_kv_type(const struct lm_gguf *g, int64_t i);
+int64_t lm_gguf_find_kv(const struct lm_gguf *g, const char *key); /* -1 if absent */
+const char *lm_gguf_type_name(enum lm_gguf_type t);
+/* Typed getters: LM_ENOTFOUND for a missing key, LM_EFORMAT for a wrong type or a value out of
+ * the target's range (any integer type converts when the value fits; f32 and f64 both read as
+ * float), each naming the key. */
+lm_status lm_gguf_get_u32(const struct lm_gguf *g, const char *key, uint32_t *v);
+lm_status lm_gguf_get_i32(const struct lm_gguf *g, const char *key, int32_t *v);
+lm_status lm_gguf_get_u64(const struct lm_gguf *g, const char *key, uint64_t *v);
+lm_status lm_gguf_get_f32(const struct lm_gguf *g, const char *key, float *v);
+lm_status lm_gguf_get_bool(const struct lm_gguf *g, const char *key, bool *v);
+lm_status lm_gguf_get_str(const struct lm_gguf *g, const char *key, const char **v);
+lm_status lm_gguf_get_arr(const struct lm_gguf *g, const char *key, struct lm_gguf_arr *v);
+/* Element i of a numeric array (LM_EFORMAT naming the index for a string/array element). */
+lm_status lm_gguf_arr_int(const struct lm_gguf_arr *a, uint64_t i, int64_t *v);
+lm_status lm_gguf_arr_num(const struct lm_gguf_arr *a, uint64_t i, double *v);
+/* Element i of a string array (len may be NULL), of an array of arrays. */
+lm_status lm_gguf_arr_str(const struct lm_gguf_arr *a, uint64_t i, const char **s, size_t *len);
+lm_status lm_gguf_arr_sub(const struct lm_gguf_arr *a, uint64_t i, struct lm_gguf_arr *sub);
+/* Tensors: zero-copy views into the mapping, name set. A tensor of a GGUF type lmrt has no
+ * dtype for (Q5_0, Q2_K, ...) is listed but LM_EUNSUPPORTED naming it when asked for. */
+int64_t lm_gguf_n_tensors(const struct lm_gguf *g);
+lm_status lm_gguf_tensor(const struct lm_gguf *g, int64_t i, struct lm_tensor *t);
+lm_status lm_gguf_find_tensor(const struct lm_gguf *g, const char *name, struct lm_tensor *t);
+
+/* ---- safetensors (rt/safetensors.c) ------------------------------------------------------
+ * path: a .safetensors file, a model.safetensors.index.json (shards beside it), or a directory
+ * holding either. F32, F16 and BF16 tensors are zero-copy views (HF shape [out, in] becomes
+ * ne = {in, out}); other dtypes are listed but LM_EUNSUPPORTED when asked for. */
+struct lm_st;
+lm_status lm_st_open(const char *path, struct lm_st **out);
+void lm_st_close(struct lm_st *st);
+int64_t lm_st_n_tensors(const struct lm_st *st);
+/* Name and safetensors dtype string ("F32", "I64", ...) of tensor i. */
+const char *lm_st_tensor_name(const struct lm_st *st, int64_t i);
+const char *lm_st_tensor_dtype(const struct lm_st *st, int64_t i);
+lm_status lm_st_tensor(const struct lm_st *st, int64_t i, struct lm_tensor *t);
+lm_status lm_st_find_tensor(const struct lm_st *st, const char *name, struct lm_tensor *t);
+
+/* ---- tokenizers (models/tokenizer/) -------------------------------------------------------
+ * Byte-level BPE (GPT-2 style), SentencePiece BPE and WordPiece, from GGUF metadata or from a
+ * Hugging Face tokenizer.json (+ tokenizer_config.json beside it). */
+
+/* clang-format off */
+enum lm_tok_kind { LM_TOK_BPE, LM_TOK_SPM, LM_TOK_WPM };
+enum lm_tok_special { LM_TOK_BOS, LM_TOK_EOS, LM_TOK_EOT, LM_TOK_UNK, LM_TOK_PAD, LM_TOK_SEP,
+                      LM_TOK_CLS, LM_TOK_MASK, LM_TOK_SPECIAL_COUNT };
+/* clang-format on */
+enum {
+    LM_TOK_ADD_SPECIAL = 1,   /* encode: add BOS/EOS or CLS/SEP as the model's flags say */
+    LM_TOK_PARSE_SPECIAL = 2, /* encode: special and added tokens written in the text match */
+    LM_TOK_SKIP_SPECIAL = 4,  /* decode: control tokens produce no text */
+};
+struct lm_tokenizer;
+struct lm_tokens {
+    int32_t *ids;
+    int64_t n, cap;
+};
+struct lm_text {
+    char *s; /* NUL-terminated */
+    size_t n, cap;
+};
+lm_status lm_tokenizer_from_gguf(const struct lm_gguf *g, struct lm_tokenizer **out);
+lm_status lm_tokenizer_from_json(const char *path, struct lm_tokenizer **out);
+void lm_tokenizer_free(struct lm_tokenizer *t);
+enum lm_tok_kind lm_tokenizer_kind(const struct lm_tokenizer *t);
+const char *lm_tokenizer_pre(const struct lm_tokenizer *t); /* pre-tokenizer name, or "" */
+int32_t lm_tokenizer_n_vocab(const struct lm_tokenizer *t);
+int32_t lm_tokenizer_special(const struct lm_tokenizer *t, enum lm_tok_special which); /* -1 */
+const char *lm_tokenizer_piece(const struct lm_tokenizer *t, int32_t id); /* vocab string */
+/* Append the ids of text[0..len) to out (grown with realloc). Invalid UTF-8 is encoded as the
+ * model's tokenizer does (bytes or U+FFFD), never rejected. */
+lm_status lm_tokenize(const struct lm_tokenizer *t, const char *text, size_t len, unsigned flags,
+                      struct lm_tokens *out);
+/* Append the text of ids to out; LM_ERANGE naming an id outside the vocabulary. */
+lm_status lm_detokenize(const struct lm_tokenizer *t, const int32_t *ids, int64_t n, unsigned flags,
+                        struct lm_text *out);
+/* Streaming decode: feed one id at a time; only whole UTF-8 characters reach out, the bytes of
+ * a partial one wait in the stream (an invalid sequence comes out as U+FFFD). */
+struct lm_detok_stream {
+    unsigned char pending[8];
+    int n_pending;
+    bool started;
+};
+lm_status lm_detok_push(const struct lm_tokenizer *t, struct lm_detok_stream *st, int32_t id,
+                        unsigned flags, struct lm_text *out);
+lm_status lm_detok_flush(struct lm_detok_stream *st, struct lm_text *out);
+void lm_tokens_free(struct lm_tokens *v);
+void lm_text_free(struct lm_text *v);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,8 +16,8 @@ includedir=\${prefix}/include
 Name: lmrt
 Description: transformer runtime in C: tensors, SIMD kernels, model graphs
 Version: $version
-Requires.private: sleef libcpuinfo
+Requires.private: sleef libcpuinfo libpcre2-8 libutf8proc libcjson
 Cflags: -I\${includedir}
-Libs: -L\${libdir} -llmrt -lsleef -lcpuinfo -lm -pthread
+Libs: -L\${libdir} -llmrt -lsleef -lcpuinfo -lpcre2-8 -lutf8proc -lcjson -lm -pthread
 PC
 echo "installed lmrt to $prefix (pkg-config: PKG_CONFIG_PATH=$prefix/lib/pkgconfig)"
