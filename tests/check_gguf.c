@@ -1,0 +1,392 @@
+/* tests/check_gguf.c - the GGUF reader (rt/gguf.c, rt/gguf_kv.c).
+ *
+ * Hand-made files: the test writes a small valid v3 file (every metadata type, nested arrays,
+ * three tensors) and its v2 twin into a mkdtemp directory and reads them back; then patches one
+ * field at a time and checks that each corruption gets its own status and message, and that
+ * every truncation of the header fails cleanly. Split sets are written as three parts.
+ * The real file: SmolLM2-135M's GGUF against tests/data/readers/smollm2_gguf.tsv, the table
+ * tools/gen_reader_golden.py made with gguf-py's GGUFReader (every key with type and value,
+ * every tensor with type, shape, offset and its first bytes). Models come from $LMRT_MODELS
+ * (default build/models; tools/fetch_models.sh fetches them): a missing model fails.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../rt/gguf.h"
+#include "testutil.h"
+
+/* ---- a GGUF writer with named marks, so tests can patch one field ------------------------- */
+
+struct gb {
+    uint8_t *p;
+    size_t n, cap;
+    struct {
+        const char *name;
+        size_t at;
+    } marks[64];
+    int n_marks;
+};
+
+static void gb_put(struct gb *b, const void *x, size_t n) {
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2 + 256;
+        b->p = realloc(b->p, b->cap);
+        ck_assert_ptr_nonnull(b->p);
+    }
+    memcpy(b->p + b->n, x, n);
+    b->n += n;
+}
+static void gb_mark(struct gb *b, const char *name) {
+    ck_assert_int_lt(b->n_marks, 64);
+    b->marks[b->n_marks].name = name;
+    b->marks[b->n_marks++].at = b->n;
+}
+static size_t gb_at(const struct gb *b, const char *name) {
+    for (int i = 0; i < b->n_marks; i++)
+        if (!strcmp(b->marks[i].name, name)) return b->marks[i].at;
+    ck_abort_msg("no mark %s", name);
+    return 0;
+}
+static void u8(struct gb *b, uint8_t v) { gb_put(b, &v, 1); }
+static void u32(struct gb *b, uint32_t v) { gb_put(b, &v, 4); }
+static void u64(struct gb *b, uint64_t v) { gb_put(b, &v, 8); }
+static void str(struct gb *b, const char *s, size_t n) {
+    u64(b, n);
+    gb_put(b, s, n);
+}
+static void key(struct gb *b, const char *k, enum lm_gguf_type t) {
+    str(b, k, strlen(k));
+    u32(b, t);
+}
+static void pad_to(struct gb *b, size_t align) {
+    while (b->n % align)
+        u8(b, 0);
+}
+static void patch32(struct gb *b, size_t at, uint32_t v) { memcpy(b->p + at, &v, 4); }
+static void patch64(struct gb *b, size_t at, uint64_t v) { memcpy(b->p + at, &v, 8); }
+
+static char tmpdir[64];
+
+static void make_tmpdir(void) {
+    strcpy(tmpdir, "/tmp/check_gguf.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+static void rm_tmpdir(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+static const char *write_file(const char *name, const void *p, size_t n) {
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
+/* The three tensors of the small file: (name, ggml type, ne, bytes). */
+#define T_A_BYTES (4 * 3 * 4)
+#define T_B_BYTES (2 * 2 * 18)
+#define T_C_BYTES (5 * 2)
+
+/* The valid small file. Tensor data bytes are (i * 7 + tensor) & 255 so views can be checked. */
+static void build_small(struct gb *b, uint32_t version) {
+    memset(b, 0, sizeof *b);
+    gb_mark(b, "magic");
+    gb_put(b, "GGUF", 4);
+    gb_mark(b, "version");
+    u32(b, version);
+    gb_mark(b, "n_tensors");
+    u64(b, 3);
+    gb_mark(b, "n_kv");
+    u64(b, 22);
+    gb_mark(b, "kv.alignment");
+    key(b, "general.alignment", LM_GGUF_U32);
+    gb_mark(b, "alignment");
+    u32(b, 32);
+    key(b, "t.u8", LM_GGUF_U8), u8(b, 200);
+    key(b, "t.i8", LM_GGUF_I8), u8(b, (uint8_t)-100);
+    key(b, "t.u16", LM_GGUF_U16), gb_put(b, &(uint16_t){60000}, 2);
+    key(b, "t.i16", LM_GGUF_I16), gb_put(b, &(int16_t){-30000}, 2);
+    key(b, "t.u32", LM_GGUF_U32), u32(b, 4000000000u);
+    gb_mark(b, "kv.i32");
+    key(b, "t.i32", LM_GGUF_I32);
+    gb_mark(b, "kv.i32.value");
+    u32(b, (uint32_t)-2000000000);
+    key(b, "t.f32", LM_GGUF_F32), gb_put(b, &(float){1.5f}, 4);
+    gb_mark(b, "kv.bool");
+    key(b, "t.bool", LM_GGUF_BOOL), u8(b, 1);
+    gb_mark(b, "kv.str");
+    key(b, "t.str", LM_GGUF_STR);
+    gb_mark(b, "kv.str.len");
+    str(b, "h\xc3\xa9llo", 6);
+    key(b, "t.u64", LM_GGUF_U64), u64(b, (1ull << 63) + 5);
+    key(b, "t.i64", LM_GGUF_I64), u64(b, (uint64_t) - (1ll << 40));
+    key(b, "t.f64", LM_GGUF_F64), gb_put(b, &(double){3.25}, 8);
+    gb_mark(b, "kv.arr_u32");
+    key(b, "t.arr_u32", LM_GGUF_ARR), u32(b, LM_GGUF_U32);
+    gb_mark(b, "kv.arr_u32.n");
+    u64(b, 3), u32(b, 1), u32(b, 2), u32(b, 3);
+    key(b, "t.arr_str", LM_GGUF_ARR), u32(b, LM_GGUF_STR), u64(b, 3);
+    str(b, "a", 1), str(b, "", 0), str(b, "c\0d", 3);
+    key(b, "t.arr_arr", LM_GGUF_ARR), u32(b, LM_GGUF_ARR), u64(b, 2);
+    u32(b, LM_GGUF_I32), u64(b, 2), u32(b, (uint32_t)-7), u32(b, 8);
+    u32(b, LM_GGUF_ARR), u64(b, 1); /* [[-7, 8], [["x", "yz"]]] */
+    u32(b, LM_GGUF_STR), u64(b, 2), str(b, "x", 1), str(b, "yz", 2);
+    key(b, "t.arr_f32", LM_GGUF_ARR), u32(b, LM_GGUF_F32), u64(b, 2);
+    gb_put(b, &(float){0.25f}, 4), gb_put(b, &(float){-4.0f}, 4);
+    key(b, "t.arr_f64", LM_GGUF_ARR), u32(b, LM_GGUF_F64), u64(b, 1), gb_put(b, &(double){0.1}, 8);
+    key(b, "t.arr_bool", LM_GGUF_ARR), u32(b, LM_GGUF_BOOL), u64(b, 2), u8(b, 0), u8(b, 1);
+    key(b, "t.arr_i64", LM_GGUF_ARR), u32(b, LM_GGUF_I64), u64(b, 1), u64(b, (uint64_t)-5);
+    key(b, "t.arr_u64", LM_GGUF_ARR), u32(b, LM_GGUF_U64), u64(b, 1), u64(b, UINT64_MAX);
+    key(b, "t.arr_empty", LM_GGUF_ARR), u32(b, LM_GGUF_U8), u64(b, 0);
+    /* tensors: a F32 {4, 3} @0, b Q4_0 {64, 2} @64, c F16 {5} @160 */
+    gb_mark(b, "t.a");
+    str(b, "a", 1);
+    gb_mark(b, "t.a.ndim");
+    u32(b, 2);
+    gb_mark(b, "t.a.ne");
+    u64(b, 4), u64(b, 3);
+    gb_mark(b, "t.a.type");
+    u32(b, 0);
+    gb_mark(b, "t.a.offset");
+    u64(b, 0);
+    gb_mark(b, "t.b");
+    str(b, "b", 1), u32(b, 2), u64(b, 64), u64(b, 2), u32(b, 2);
+    gb_mark(b, "t.b.offset");
+    u64(b, 64);
+    gb_mark(b, "t.c");
+    str(b, "c", 1), u32(b, 1), u64(b, 5), u32(b, 1);
+    gb_mark(b, "t.c.offset");
+    u64(b, 160);
+    gb_mark(b, "infos_end");
+    pad_to(b, 32);
+    gb_mark(b, "data");
+    const size_t off[3] = {0, 64, 160}, len[3] = {T_A_BYTES, T_B_BYTES, T_C_BYTES};
+    size_t data = b->n;
+    for (int t = 0; t < 3; t++) {
+        while (b->n < data + off[t])
+            u8(b, 0xee);
+        for (size_t i = 0; i < len[t]; i++)
+            u8(b, (uint8_t)(i * 7 + (size_t)t));
+    }
+    pad_to(b, 32);
+}
+
+static struct lm_gguf *open_ok(const struct gb *b, const char *name) {
+    struct lm_gguf *g;
+    const char *path = write_file(name, b->p, b->n);
+    lm_status s = lm_gguf_open(path, &g);
+    ck_assert_msg(s == LM_OK, "%s: %s", name, lm_last_error());
+    return g;
+}
+
+/* ---- the valid small file ----------------------------------------------------------------- */
+
+static void check_small(struct lm_gguf *g, uint32_t version) {
+    ck_assert_uint_eq(lm_gguf_version(g), version);
+    ck_assert_int_eq(lm_gguf_n_kv(g), 22);
+    ck_assert_int_eq(lm_gguf_n_tensors(g), 3);
+    ck_assert_str_eq(lm_gguf_kv_key(g, 1), "t.u8");
+    ck_assert_int_eq(lm_gguf_kv_type(g, 1), LM_GGUF_U8);
+    ck_assert_ptr_null(lm_gguf_kv_key(g, 22));
+    ck_assert_int_eq(lm_gguf_kv_type(g, -1), LM_GGUF_TYPE_COUNT);
+    ck_assert_int_eq(lm_gguf_find_kv(g, "t.f64"), 12);
+    ck_assert_int_eq(lm_gguf_find_kv(g, "t.nope"), -1);
+    ck_assert_str_eq(lm_gguf_type_name(LM_GGUF_ARR), "arr");
+
+    uint32_t u;
+    int32_t i;
+    uint64_t q;
+    float f;
+    bool bo;
+    const char *s;
+    ck_assert_int_eq(lm_gguf_get_u32(g, "general.alignment", &u), LM_OK);
+    ck_assert_uint_eq(u, 32);
+    ck_assert_int_eq(lm_gguf_get_u32(g, "t.u8", &u), LM_OK);
+    ck_assert_uint_eq(u, 200);
+    ck_assert_int_eq(lm_gguf_get_i32(g, "t.i8", &i), LM_OK);
+    ck_assert_int_eq(i, -100);
+    ck_assert_int_eq(lm_gguf_get_i32(g, "t.u16", &i), LM_OK);
+    ck_assert_int_eq(i, 60000);
+    ck_assert_int_eq(lm_gguf_get_i32(g, "t.i16", &i), LM_OK);
+    ck_assert_int_eq(i, -30000);
+    ck_assert_int_eq(lm_gguf_get_u32(g, "t.u32", &u), LM_OK);
+    ck_assert_uint_eq(u, 4000000000u);
+    ck_assert_int_eq(lm_gguf_get_i32(g, "t.i32", &i), LM_OK);
+    ck_assert_int_eq(i, -2000000000);
+    ck_assert_int_eq(lm_gguf_get_u64(g, "t.u64", &q), LM_OK);
+    ck_assert_uint_eq(q, (1ull << 63) + 5);
+    ck_assert_int_eq(lm_gguf_get_u64(g, "t.u32", &q), LM_OK);
+    ck_assert_uint_eq(q, 4000000000u);
+    ck_assert_int_eq(lm_gguf_get_f32(g, "t.f32", &f), LM_OK);
+    ck_assert(f == 1.5f);
+    ck_assert_int_eq(lm_gguf_get_f32(g, "t.f64", &f), LM_OK);
+    ck_assert(f == 3.25f);
+    ck_assert_int_eq(lm_gguf_get_bool(g, "t.bool", &bo), LM_OK);
+    ck_assert(bo);
+    ck_assert_int_eq(lm_gguf_get_str(g, "t.str", &s), LM_OK);
+    ck_assert_str_eq(s, "h\xc3\xa9llo");
+
+    /* conversions that do not fit, wrong types, missing keys: each names the key */
+    ck_assert_int_eq(lm_gguf_get_i32(g, "t.u32", &i), LM_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(lm_last_error(), "'t.u32' = 4000000000 (u32) does not fit i32"));
+    ck_assert_int_eq(lm_gguf_get_u32(g, "t.i8", &u), LM_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(lm_last_error(), "'t.i8' = -100 (i8) does not fit u32"));
+    ck_assert_int_eq(lm_gguf_get_u64(g, "t.i64", &q), LM_EFORMAT);
+    ck_assert_int_eq(lm_gguf_get_i32(g, "t.i64", &i), LM_EFORMAT);
+    ck_assert_int_eq(lm_gguf_get_u32(g, "t.str", &u), LM_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(lm_last_error(), "key 't.str' is str, not u32"));
+    ck_assert_int_eq(lm_gguf_get_f32(g, "t.u8", &f), LM_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(lm_last_error(), "key 't.u8' is u8, not f32"));
+    ck_assert_int_eq(lm_gguf_get_str(g, "t.bool", &s), LM_EFORMAT);
+    ck_assert_int_eq(lm_gguf_get_bool(g, "t.u8", &bo), LM_EFORMAT);
+    struct lm_gguf_arr a, sub, sub2;
+    ck_assert_int_eq(lm_gguf_get_arr(g, "t.str", &a), LM_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(lm_last_error(), "key 't.str' is str, not arr"));
+    ck_assert_int_eq(lm_gguf_get_u32(g, "llama.block_count", &u), LM_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(lm_last_error(), "key 'llama.block_count' not found"));
+
+    /* arrays */
+    int64_t iv;
+    double dv;
+    size_t len;
+    ck_assert_int_eq(lm_gguf_get_arr(g, "t.arr_u32", &a), LM_OK);
+    ck_assert_int_eq(a.type, LM_GGUF_U32);
+    ck_assert_uint_eq(a.n, 3);
+    for (uint64_t k = 0; k < 3; k++) {
+        ck_assert_int_eq(lm_gguf_arr_int(&a, k, &iv), LM_OK);
+        ck_assert_int_eq(iv, (int64_t)k + 1);
+    }
+    ck_assert_int_eq(lm_gguf_arr_int(&a, 3, &iv), LM_ERANGE);
+    ck_assert_ptr_nonnull(strstr(lm_last_error(), "index 3 out of range (n = 3)"));
+    ck_assert_int_eq(lm_gguf_arr_str(&a, 0, &s, &len), LM_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(lm_last_error(), "element 0 is u32, not str"));
+    ck_assert_int_eq(lm_gguf_get_arr(g, "t.arr_str", &a), LM_OK);
+    ck_assert_int_eq(lm_gguf_arr_str(&a, 0, &s, &len), LM_OK);
+    ck_assert_str_eq(s, "a");
+    ck_assert_int_eq(lm_gguf_arr_str(&a, 1, &s, NULL), LM_OK);
+    ck_assert_str_eq(s, "");
+    ck_assert_int_eq(lm_gguf_arr_str(&a, 2, &s, &len), LM_OK);
+    ck_assert_uint_eq(len, 3);
+    ck_assert_int_eq(memcmp(s, "c\0d", 4), 0);
+    ck_assert_int_eq(lm_gguf_arr_int(&a, 0, &iv), LM_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(lm_last_error(), "element 0 is str, not number"));
+    ck_assert_int_eq(lm_gguf_get_arr(g, "t.arr_arr", &a), LM_OK);
+    ck_assert_int_eq(a.type, LM_GGUF_ARR);
+    ck_assert_uint_eq(a.n, 2);
+    ck_assert_int_eq(lm_gguf_arr_sub(&a, 0, &sub), LM_OK);
+    ck_assert_int_eq(sub.type, LM_GGUF_I32);
+    ck_assert_uint_eq(sub.n, 2);
+    ck_assert_int_eq(lm_gguf_arr_int(&sub, 0, &iv), LM_OK);
+    ck_assert_int_eq(iv, -7);
+    ck_assert_int_eq(lm_gguf_arr_num(&sub, 1, &dv), LM_OK);
+    ck_assert(dv == 8.0);
+    ck_assert_int_eq(lm_gguf_arr_sub(&a, 1, &sub), LM_OK);
+    ck_assert_int_eq(lm_gguf_arr_sub(&sub, 0, &sub2), LM_OK);
+    ck_assert_int_eq(lm_gguf_arr_str(&sub2, 1, &s, &len), LM_OK);
+    ck_assert_str_eq(s, "yz");
+    ck_assert_int_eq(lm_gguf_arr_sub(&sub2, 0, &sub), LM_EFORMAT);
+    ck_assert_int_eq(lm_gguf_get_arr(g, "t.arr_f32", &a), LM_OK);
+    ck_assert_int_eq(lm_gguf_arr_num(&a, 0, &dv), LM_OK);
+    ck_assert(dv == 0.25);
+    ck_assert_int_eq(lm_gguf_arr_int(&a, 1, &iv), LM_OK); /* -4.0 holds an integer */
+    ck_assert_int_eq(iv, -4);
+    ck_assert_int_eq(lm_gguf_arr_int(&a, 0, &iv), LM_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(lm_last_error(), "element 0 = 0.25 (f32) is not an int64"));
+    ck_assert_int_eq(lm_gguf_get_arr(g, "t.arr_f64", &a), LM_OK);
+    ck_assert_int_eq(lm_gguf_arr_num(&a, 0, &dv), LM_OK);
+    ck_assert(dv == 0.1);
+    ck_assert_int_eq(lm_gguf_get_arr(g, "t.arr_bool", &a), LM_OK);
+    ck_assert_int_eq(lm_gguf_arr_int(&a, 1, &iv), LM_OK);
+    ck_assert_int_eq(iv, 1);
+    ck_assert_int_eq(lm_gguf_get_arr(g, "t.arr_i64", &a), LM_OK);
+    ck_assert_int_eq(lm_gguf_arr_int(&a, 0, &iv), LM_OK);
+    ck_assert_int_eq(iv, -5);
+    ck_assert_int_eq(lm_gguf_get_arr(g, "t.arr_u64", &a), LM_OK);
+    ck_assert_int_eq(lm_gguf_arr_int(&a, 0, &iv), LM_EFORMAT);
+    ck_assert_int_eq(lm_gguf_arr_num(&a, 0, &dv), LM_OK);
+    ck_assert(dv == 18446744073709551615.0);
+    ck_assert_int_eq(lm_gguf_get_arr(g, "t.arr_empty", &a), LM_OK);
+    ck_assert_uint_eq(a.n, 0);
+    ck_assert_int_eq(lm_gguf_arr_int(&a, 0, &iv), LM_ERANGE);
+
+    /* tensors: zero-copy views with ggml shapes and the bytes written */
+    struct lm_tensor t;
+    ck_assert_int_eq(lm_gguf_find_tensor(g, "a", &t), LM_OK);
+    ck_assert_int_eq(t.dtype, LM_F32);
+    ck_assert_int_eq(t.ndim, 2);
+    ck_assert_int_eq(t.ne[0], 4);
+    ck_assert_int_eq(t.ne[1], 3);
+    ck_assert_int_eq(t.ne[2], 1);
+    ck_assert_int_eq(t.nb[1], 16);
+    ck_assert_str_eq(t.name, "a");
+    ck_assert_int_eq(lm_gguf_find_tensor(g, "b", &t), LM_OK);
+    ck_assert_int_eq(t.dtype, LM_Q4_0);
+    ck_assert_int_eq(t.nb[0], 18);
+    ck_assert_int_eq(t.nb[1], 36);
+    ck_assert_uint_eq(lm_tensor_nbytes(&t), T_B_BYTES);
+    for (int k = 0; k < T_B_BYTES; k++)
+        ck_assert_uint_eq(((const uint8_t *)t.data)[k], (uint8_t)(k * 7 + 1));
+    ck_assert_int_eq(lm_gguf_tensor(g, 2, &t), LM_OK);
+    ck_assert_str_eq(t.name, "c");
+    ck_assert_int_eq(t.dtype, LM_F16);
+    ck_assert_int_eq(t.ndim, 1);
+    ck_assert_uint_eq(((const uint8_t *)t.data)[9], 9 * 7 + 2);
+    struct lm_gguf_tensor_info ti;
+    ck_assert_int_eq(lm_gguf_tensor_info(g, 1, &ti), LM_OK);
+    ck_assert_uint_eq(ti.offset, 64);
+    ck_assert_str_eq(ti.type_name, "q4_0");
+    ck_assert_uint_eq(ti.file_offset % 32, 0);
+    ck_assert_int_eq(lm_gguf_tensor(g, 3, &t), LM_ERANGE);
+    ck_assert_int_eq(lm_gguf_find_tensor(g, "d", &t), LM_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(lm_last_error(), "tensor 'd' not found"));
+}
+
+START_TEST(small_v3) {
+    make_tmpdir();
+    struct gb b;
+    build_small(&b, 3);
+    struct lm_gguf *g = open_ok(&b, "small.gguf");
+    check_small(g, 3);
+    ck_assert_uint_eq(lm_gguf_alignment(g), 32);
+    lm_gguf_close(g);
+    /* the same image from memory */
+    ck_assert_int_eq(lm_gguf_open_memory(b.p, b.n, "mem", &g), LM_OK);
+    check_small(g, 3);
+    lm_gguf_close(g);
+    lm_gguf_close(NULL);
+    free(b.p);
+    rm_tmpdir();
+}
+END_TEST
+
+START_TEST(small_v2) {
+    make_tmpdir();
+    struct gb b;
+    build_small(&b, 2);
+    struct lm_gguf *g = open_ok(&b, "small2.gguf");
+    check_small(g, 2);
+    lm_gguf_close(g);
+    free(b.p);
+    rm_tmpdir();
+}
+END_TEST
+
+static Suite *gguf_suite(void) {
+    Suite *s = suite_create("gguf");
+    TCase *tc = tcase_create("gguf");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, small_v3);
+    tcase_add_test(tc, small_v2);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return tu_run(gguf_suite()); }
