@@ -257,7 +257,8 @@ static lm_status parse_file(struct lm_st *st, int32_t k, const uint8_t *p, size_
             st->n++;
     }
     cJSON_Delete(root);
-    if (!s) s = check_overlap(file, st->t + first, st->n - first);
+    if (!s && st->n - first > 1) /* st->t is NULL while no tensor was listed */
+        s = check_overlap(file, st->t + first, st->n - first);
     return s;
 }
 

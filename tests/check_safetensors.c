@@ -145,6 +145,12 @@ START_TEST(valid_file) {
     check_valid(st);
     lm_st_close(st);
     lm_st_close(NULL);
+    /* no tensors at all (found by fuzz_safetensors: crash_empty_object) */
+    ck_assert_msg(lm_st_open(write_st("e.safetensors", "{}", NULL, 0), &st) == LM_OK, "%s",
+                  lm_last_error());
+    ck_assert_int_eq(lm_st_n_tensors(st), 0);
+    ck_assert_int_eq(lm_st_n_meta(st), 0);
+    lm_st_close(st);
     rm_tmpdir();
 }
 END_TEST
