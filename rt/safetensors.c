@@ -116,7 +116,7 @@ static lm_status parse_tensor(struct lm_st *st, const char *file, const cJSON *e
             return lm_error(LM_EFORMAT, "%s: tensor '%s' shape[%d] is not a non-negative integer",
                             file, name, d);
         t->shape[d] = (int64_t)v;
-        if (__builtin_mul_overflow(nel, v, &nel) || nel > ((uint64_t)1 << 62))
+        if (__builtin_mul_overflow(nel, v, &nel) || nel > ((uint64_t)1 << 60))
             return lm_error(LM_EFORMAT, "%s: tensor '%s' shape overflows at dim %d", file, name, d);
     }
     uint64_t b, en;
@@ -133,8 +133,8 @@ static lm_status parse_tensor(struct lm_st *st, const char *file, const cJSON *e
                         "the %llu-byte data area",
                         file, name, (unsigned long long)b, (unsigned long long)en,
                         (unsigned long long)data_size);
-    uint64_t want = nel * dtypes[t->dtype].size; /* nel <= 2^62 / 8 fits after the check below */
-    if (nel > UINT64_MAX / 8 || en - b != want)
+    uint64_t want = nel * dtypes[t->dtype].size; /* nel <= 2^60, size <= 8: no wrap */
+    if (en - b != want)
         return lm_error(LM_EFORMAT,
                         "%s: tensor '%s' spans %llu bytes but its shape and dtype %s "
                         "need %llu",
