@@ -349,6 +349,204 @@ static int64_t enc(encode_fn f, const struct lm_tokenizer *t, const char *s, int
                           want_[i_]);                                                              \
     } while (0)
 
+START_TEST(spm_rules) {
+    /* clang-format off */
+    static const char *const p[] = {
+        "<unk>", "<s>", "a", "b", "c", "ab", "bc", "x", "y", "z", "xy", "yz", "<", "s", ">", "<s",
+        "d", "e", "f", "de", "def", "<0xC3>", "<0xA9>", "\342\226\201", "\342\226\201a"};
+    /* clang-format on */
+    static const float sc[] = {0, 0, 0,  0, 0, -1, -1, 0, 0, 0, -2, -1, 0,
+                               0, 0, -1, 0, 0, 0,  10, 5, 0, 0, 0,  -3};
+    struct tt *x = small_vocab(LM_TOK_SPM, p, sc, 25);
+    x->t.type[0] = TOK_UNKNOWN, x->t.type[1] = TOK_CONTROL;
+    x->t.type[19] = TOK_UNUSED; /* "de" */
+    x->t.type[21] = x->t.type[22] = TOK_BYTE;
+    x->t.special[LM_TOK_UNK] = 0;
+    x->t.byte_fallback = true;
+    tt_finish(x);
+    int32_t ids[64];
+    int64_t n;
+    n = enc(tok_spm_encode, &x->t, "abc", ids);
+    ASSERT_IDS(ids, n, 5, 4); /* ab and bc tie: the left pair merges */
+    n = enc(tok_spm_encode, &x->t, "xyz", ids);
+    ASSERT_IDS(ids, n, 7, 11); /* yz scores higher than xy */
+    n = enc(tok_spm_encode, &x->t, "<s>", ids);
+    ASSERT_IDS(ids, n, 15, 14); /* "<s" + ">" would be the control piece: never formed */
+    n = enc(tok_spm_encode, &x->t, "de", ids);
+    ASSERT_IDS(ids, n, 16, 17); /* "de" is unused: resegmented into its halves */
+    n = enc(tok_spm_encode, &x->t, "def", ids);
+    ASSERT_IDS(ids, n, 20); /* ... but it still carries the merge to "def" */
+    n = enc(tok_spm_encode, &x->t, "a\303\251b", ids);
+    ASSERT_IDS(ids, n, 2, 21, 22, 3); /* é: not a piece, its bytes are */
+    n = enc(tok_spm_encode, &x->t, "\xc3\xbc", ids);
+    ASSERT_IDS(ids, n, 0); /* ü: <0xBC> is missing, so the unknown id */
+    n = enc(tok_spm_encode, &x->t, "a a", ids);
+    ASSERT_IDS(ids, n, 2, 24); /* space -> ▁, no prefix */
+    x->t.add_space_prefix = true;
+    n = enc(tok_spm_encode, &x->t, "a", ids);
+    ASSERT_IDS(ids, n, 24);
+    n = enc(tok_spm_encode, &x->t, "", ids);
+    ck_assert_int_eq(n, 0); /* an empty fragment: nothing, not a lone "▁" */
+    n = enc(tok_spm_encode, &x->t, "\ta", ids);
+    ASSERT_IDS(ids, n, 23, 0, 2); /* only U+0020 becomes ▁; \t is unknown (no <0x09>) */
+    x->t.byte_fallback = false;
+    n = enc(tok_spm_encode, &x->t, "\xc3\xa9", ids);
+    ASSERT_IDS(ids, n, 23, 0);
+    x->t.special[LM_TOK_UNK] = -1;
+    struct lm_tokens v = {0};
+    ck_assert_int_eq(tok_spm_encode(&x->t, "ab?", 3, &v), LM_EFORMAT);
+    ck_assert_msg(strstr(lm_last_error(), "byte 2") != NULL, "%s", lm_last_error());
+    free(v.ids);
+    tt_free(x);
+}
+END_TEST
+
+START_TEST(wpm_rules) {
+    static const char *const p[] = {"[UNK]", "un",    "##aff",        "##able",
+                                    "a",     "##b",   "abc",          "##c",
+                                    ",",     "hello", "h\xc3\xa9llo", "\xe4\xb8\xad"};
+    struct tt *x = small_vocab(LM_TOK_WPM, p, NULL, 12);
+    x->t.special[LM_TOK_UNK] = 0;
+    x->t.max_input_chars_per_word = 5;
+    tt_finish(x);
+    int32_t ids[64];
+    int64_t n;
+    n = enc(tok_wpm_encode, &x->t, "unaff", ids);
+    ASSERT_IDS(ids, n, 1, 2);
+    x->t.max_input_chars_per_word = 100;
+    n = enc(tok_wpm_encode, &x->t, "unaffable", ids);
+    ASSERT_IDS(ids, n, 1, 2, 3);
+    n = enc(tok_wpm_encode, &x->t, "abcb abc", ids);
+    ASSERT_IDS(ids, n, 6, 5, 6); /* longest first: abc, not a ##b ##c */
+    n = enc(tok_wpm_encode, &x->t, "unaffablex un", ids);
+    ASSERT_IDS(ids, n, 0, 1); /* no piece for x: the whole word is unknown */
+    n = enc(tok_wpm_encode, &x->t, "hello,un\t\n,", ids);
+    ASSERT_IDS(ids, n, 9, 8, 1, 8);
+    n = enc(tok_wpm_encode, &x->t, "HÉLLO", ids);
+    ASSERT_IDS(ids, n, 0); /* as is: neither lowercased nor stripped */
+    x->t.lowercase = true;
+    n = enc(tok_wpm_encode, &x->t, "HÉLLO", ids);
+    ASSERT_IDS(ids, n, 10);
+    x->t.strip_accents = true;
+    n = enc(tok_wpm_encode, &x->t, "HÉLLO He\xcc\x81llo", ids);
+    ASSERT_IDS(ids, n, 9, 9);
+    n = enc(tok_wpm_encode, &x->t, "a\344\270\255b", ids);
+    ASSERT_IDS(ids, n, 0); /* without split_cjk 中 is part of the word */
+    x->t.split_cjk = true;
+    n = enc(tok_wpm_encode, &x->t, "a\344\270\255abc", ids);
+    ASSERT_IDS(ids, n, 4, 11, 6);
+    x->t.max_input_chars_per_word = 5;
+    n = enc(tok_wpm_encode, &x->t, "abcbb abcbbb", ids);
+    ASSERT_IDS(ids, n, 6, 5, 5, 0); /* 5 characters are allowed, 6 are not */
+    x->t.special[LM_TOK_UNK] = -1;
+    struct lm_tokens v = {0};
+    ck_assert_int_eq(tok_wpm_encode(&x->t, "abc", 3, &v), LM_EFORMAT);
+    free(v.ids);
+    tt_free(x);
+
+    /* GGUF form: word starts carry U+2581, continuations are bare */
+    static const char *const g[] = {"[UNK]", "\xe2\x96\x81un", "aff", "able",
+                                    "\xe2\x96\x81"
+                                    "aff"};
+    x = small_vocab(LM_TOK_WPM, g, NULL, 5);
+    x->t.special[LM_TOK_UNK] = 0;
+    x->t.wpm_gguf_form = true;
+    tt_finish(x);
+    n = enc(tok_wpm_encode, &x->t, "unaffable aff able", ids);
+    ASSERT_IDS(ids, n, 1, 2, 3, 4, 0);
+    tt_free(x);
+}
+END_TEST
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* 1 MB without spaces: letters, digits, accents, CJK, emoji. The pieces of the ids put back
+ * together (byte tokens as their bytes) must give "▁" + the text. */
+START_TEST(spm_1mb_no_spaces) {
+    struct tt *x = load_gguf("tests/data/tok/mistral-v1-vocab.gguf");
+    static const char *const parts[] = {"token",        "ization",          "42", "\xc3\xa9",
+                                        "\xe4\xb8\xad", "\xf0\x9f\xa6\x99", "Q",  "-",
+                                        "\xe1\x9e\x80"};
+    size_t cap = 1 << 20, len = 0;
+    char *s = malloc(cap + 8);
+    struct tu_rng r = tu_rng(7);
+    while (len < cap) {
+        const char *q = parts[tu_next(&r) % 9];
+        memcpy(s + len, q, strlen(q)), len += strlen(q);
+    }
+    struct lm_tokens v = {0};
+    double t0 = now();
+    ck_assert_int_eq(tok_spm_encode(&x->t, s, len, &v), LM_OK);
+    double dt = now() - t0;
+    printf("spm: %zu bytes without spaces -> %ld ids in %.3f s\n", len, (long)v.n, dt);
+    char *back = malloc(len + 3);
+    size_t k = 0;
+    for (int64_t i = 0; i < v.n; i++) {
+        int32_t id = v.ids[i];
+        ck_assert(id >= 0 && id < x->t.n_vocab);
+        unsigned b;
+        if (x->t.type[id] == TOK_BYTE && sscanf(x->t.piece[id], "<0x%2X>", &b) == 1) {
+            back[k++] = (char)b;
+        } else {
+            ck_assert_uint_le(k + x->t.piece_len[id], len + 3);
+            memcpy(back + k, x->t.piece[id], x->t.piece_len[id]), k += x->t.piece_len[id];
+        }
+    }
+    ck_assert_uint_eq(k, len + 3);
+    ck_assert(memcmp(back, "\xe2\x96\x81", 3) == 0 && memcmp(back + 3, s, len) == 0);
+    free(back), free(v.ids), free(s);
+    tt_free(x);
+}
+END_TEST
+
+/* 1 MB without spaces for WordPiece: one 1 MB word (unknown at once), words split by
+ * punctuation, and CJK (every character a word). */
+START_TEST(wpm_1mb_no_spaces) {
+    struct tt *x = load_vocab_txt(model("minilm/vocab.txt"));
+    size_t cap = 1 << 20;
+    char *s = malloc(cap + 8);
+    struct lm_tokens v = {0};
+    int32_t tok = tok_find(&x->t, "token", 5), iz = tok_find(&x->t, "##ization", 9),
+            comma = tok_find(&x->t, ",", 1), zh = tok_find(&x->t, "\xe4\xb8\xad", 3);
+    ck_assert(tok >= 0 && iz >= 0 && comma >= 0 && zh >= 0);
+
+    memset(s, 'a', cap);
+    double t0 = now();
+    ck_assert_int_eq(tok_wpm_encode(&x->t, s, cap, &v), LM_OK);
+    printf("wpm: 1 MB of 'a' -> %ld ids in %.3f s\n", (long)v.n, now() - t0);
+    ck_assert_int_eq(v.n, 1);
+    ck_assert_int_eq(v.ids[0], x->t.special[LM_TOK_UNK]);
+
+    size_t len = 0;
+    while (len + 13 <= cap)
+        memcpy(s + len, "Tokenization,", 13), len += 13;
+    v.n = 0;
+    t0 = now();
+    ck_assert_int_eq(tok_wpm_encode(&x->t, s, len, &v), LM_OK);
+    printf("wpm: %zu bytes of \"Tokenization,\" -> %ld ids in %.3f s\n", len, (long)v.n,
+           now() - t0);
+    ck_assert_int_eq(v.n, (int64_t)(len / 13 * 3));
+    for (int64_t i = 0; i < v.n; i += 3)
+        ck_assert(v.ids[i] == tok && v.ids[i + 1] == iz && v.ids[i + 2] == comma);
+
+    for (len = 0; len + 3 <= cap; len += 3)
+        memcpy(s + len, "\xe4\xb8\xad", 3);
+    v.n = 0;
+    t0 = now();
+    ck_assert_int_eq(tok_wpm_encode(&x->t, s, len, &v), LM_OK);
+    printf("wpm: %zu bytes of CJK -> %ld ids in %.3f s\n", len, (long)v.n, now() - t0);
+    ck_assert_int_eq(v.n, (int64_t)(len / 3));
+    for (int64_t i = 0; i < v.n; i++)
+        ck_assert_int_eq(v.ids[i], zh);
+    free(v.ids), free(s);
+    tt_free(x);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("tok_encoders");
     TCase *tc = tcase_create("reference");
@@ -357,6 +555,15 @@ static Suite *suite(void) {
     tcase_add_test(tc, wpm_bge_peer_vectors);
     tcase_add_test(tc, spm_mistral_vs_sentencepiece);
     tcase_add_test(tc, wpm_minilm_vs_hf);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("rules");
+    tcase_add_test(tc, spm_rules);
+    tcase_add_test(tc, wpm_rules);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("size");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, spm_1mb_no_spaces);
+    tcase_add_test(tc, wpm_1mb_no_spaces);
     suite_add_tcase(s, tc);
     return s;
 }
