@@ -205,6 +205,7 @@ lm_status tok_finish(struct lm_tokenizer *t, const char *what) {
             if (s != LM_OK) return s;
             t->type[i] = TOK_UNUSED;
         }
+        if (t->piece_len[i] > t->max_piece_len) t->max_piece_len = t->piece_len[i];
         /* the index holds NUL-terminated keys: a piece with a NUL inside cannot be looked up */
         if (t->piece_len[i] == 0 || strlen(t->piece[i]) != t->piece_len[i]) continue;
         shput(t->index, t->piece[i], i);
