@@ -592,6 +592,9 @@ START_TEST(json_bad_files) {
     json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 99999999}, \"merges\": []},"
                "\"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
                LM_EFORMAT, "'a'");
+    json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 5000000}, "
+               "\"merges\": []}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
+               LM_EFORMAT, "ids up to 5000000");
     json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1}, \"merges\": "
                "[\"a b\"]}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
                LM_EFORMAT, "merge 0: 'ab'");

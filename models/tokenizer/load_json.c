@@ -250,6 +250,11 @@ static lm_status load_vocab(const cJSON *root, const cJSON *model, enum lm_tok_k
             return s;
         if (id + 1 > n) n = id + 1;
     }
+    /* holes are allowed (they decode to nothing) but not a vocabulary mostly made of them */
+    int64_t n_named = cJSON_GetArraySize(vocab) + (added ? cJSON_GetArraySize(added) : 0);
+    if (n > 2 * n_named + 1024)
+        return lm_error(LM_EFORMAT, W ": ids up to %lld for %lld tokens", (long long)n - 1,
+                        (long long)n_named);
     struct lm_tokenizer *t;
     if ((s = tok_new(kind, n, W, &t)) != LM_OK) return s;
     cJSON_ArrayForEach(e, vocab) {
