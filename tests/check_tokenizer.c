@@ -221,7 +221,21 @@ END_TEST
 START_TEST(peer_spm) { ck_assert_int_eq(run_peer("ggml-vocab-llama-spm.gguf", true), 46); }
 END_TEST
 
-START_TEST(peer_bert) { ck_assert_int_eq(run_peer("ggml-vocab-bert-bge.gguf", false), 46); }
+START_TEST(peer_bert) {
+    ck_assert_int_eq(run_peer("ggml-vocab-bert-bge.gguf", false), 46);
+    /* GGUF WordPiece form: U+2581 starts a word; [CLS]/[SEP] come with LM_TOK_ADD_SPECIAL */
+    struct lm_tokenizer *t = load_gguf(peer_path("ggml-vocab-bert-bge.gguf"));
+    struct lm_tokens ids = {0};
+    encode_ok(t, "Hello World tokenization", 24, LM_TOK_ADD_SPECIAL, &ids);
+    ck_assert_int_eq(ids.ids[0], 101);
+    ck_assert_int_eq(ids.ids[ids.n - 1], 102);
+    ck_assert_int_gt(ids.n, 5); /* "token" "##ization" */
+    char *s = decode_both(t, ids.ids, ids.n, LM_TOK_SKIP_SPECIAL);
+    ck_assert_str_eq(s, "hello world tokenization");
+    free(s);
+    lm_tokens_free(&ids);
+    lm_tokenizer_free(t);
+}
 END_TEST
 
 /* ---- Hugging Face reference ids ---- */
