@@ -8,7 +8,10 @@
  * - ids from Hugging Face `tokenizers` for 334 varied strings (tests/data/tok/, written by
  *   tools/gen_tok_golden.py): LFM2's tokenizer.json, all-MiniLM's tokenizer.json, and SmolLM2's
  *   GGUF vocabulary and merges under SmolLM2's pre-tokenizer. Models come from $LMRT_MODELS
- *   (default build/models); a missing file fails.
+ *   (default build/models); a missing file fails;
+ * - sentencepiece's ids for Mistral v0.1 (tests/data/tok/mistral-v1.tsv) against a
+ *   SentencePiece-style tokenizer.json the test builds from that vocabulary as HF's converter
+ *   does (Prepend/Replace normalizers, byte fallback, merges ordered by piece score).
  * Round trips: decode(encode(s)) == s for byte-level BPE on all those strings and on random
  * UTF-8, and for SentencePiece on its vector strings; a 1 MB input without spaces (its time is
  * printed, not asserted: a quadratic merge loop would time the suite out); the stream decoder fed
@@ -334,6 +337,134 @@ START_TEST(minilm_json) {
 }
 END_TEST
 
+/* SentencePiece-style tokenizer.json: built here from Mistral v0.1's vocabulary (the GGUF
+ * tools/spm_to_gguf.py made) the way HF's converter does it (every split of a normal piece into
+ * two pieces is a merge, ordered by the piece's score), loaded through the JSON path and checked
+ * against sentencepiece's own ids (tests/data/tok/mistral-v1.tsv). */
+struct mrg {
+    float score;
+    int32_t a, b;
+};
+static int cmp_mrg(const void *x, const void *y) {
+    const struct mrg *p = x, *q = y;
+    if (p->score != q->score) return p->score > q->score ? -1 : 1;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    return (p->b > q->b) - (p->b < q->b);
+}
+
+static char *spm_style_json(const struct lm_tokenizer *g) {
+    cJSON *root = cJSON_CreateObject(), *model = cJSON_AddObjectToObject(root, "model");
+    cJSON *vocab = cJSON_AddObjectToObject(model, "vocab"),
+          *merges = cJSON_AddArrayToObject(model, "merges");
+    cJSON *added = cJSON_AddArrayToObject(root, "added_tokens");
+    cJSON_AddStringToObject(model, "type", "BPE");
+    cJSON_AddStringToObject(model, "unk_token", "<unk>");
+    cJSON_AddBoolToObject(model, "byte_fallback", true);
+    struct mrg *m = malloc(sizeof *m * 200000);
+    int64_t nm = 0;
+    for (int32_t i = 0; i < g->n_vocab; i++) {
+        cJSON_AddNumberToObject(vocab, g->piece[i], i);
+        if (g->type[i] == TOK_CONTROL || g->type[i] == TOK_UNKNOWN) {
+            cJSON *a = cJSON_CreateObject();
+            cJSON_AddNumberToObject(a, "id", i);
+            cJSON_AddStringToObject(a, "content", g->piece[i]);
+            cJSON_AddBoolToObject(a, "special", true);
+            cJSON_AddItemToArray(added, a);
+        }
+        if (g->type[i] != TOK_NORMAL) continue;
+        for (uint32_t k = 1; k < g->piece_len[i]; k++) {
+            if (((unsigned char)g->piece[i][k] & 0xc0) == 0x80) continue; /* char boundaries */
+            int32_t a = tok_find(g, g->piece[i], k),
+                    b = tok_find(g, g->piece[i] + k, g->piece_len[i] - k);
+            if (a >= 0 && b >= 0) {
+                ck_assert_int_lt(nm, 200000);
+                m[nm++] = (struct mrg){g->score[i], a, b};
+            }
+        }
+    }
+    qsort(m, (size_t)nm, sizeof *m, cmp_mrg);
+    for (int64_t i = 0; i < nm; i++) {
+        const char *pair[2] = {g->piece[m[i].a], g->piece[m[i].b]};
+        cJSON_AddItemToArray(merges, cJSON_CreateStringArray(pair, 2));
+    }
+    free(m);
+    cJSON *norm = cJSON_AddObjectToObject(root, "normalizer"), *list, *e;
+    cJSON_AddStringToObject(norm, "type", "Sequence");
+    list = cJSON_AddArrayToObject(norm, "normalizers");
+    e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "type", "Prepend");
+    cJSON_AddStringToObject(e, "prepend", "\xe2\x96\x81");
+    cJSON_AddItemToArray(list, e);
+    e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "type", "Replace");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(e, "pattern"), "String", " ");
+    cJSON_AddStringToObject(e, "content", "\xe2\x96\x81");
+    cJSON_AddItemToArray(list, e);
+    char *js = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return js;
+}
+
+START_TEST(spm_style_json_vs_sentencepiece) {
+    struct lm_tokenizer *g = load_gguf("tests/data/tok/mistral-v1-vocab.gguf"), *t;
+    char *js = spm_style_json(g);
+    lm_status st = tok_from_json_mem(js, strlen(js), NULL, 0, &t);
+    free(js);
+    ck_assert_msg(st == LM_OK, "%s", lm_last_error());
+    ck_assert_int_eq(lm_tokenizer_kind(t), LM_TOK_SPM);
+    ck_assert(t->add_space_prefix && t->byte_fallback);
+    ck_assert_int_eq(t->type[t->byte_token['\n']], TOK_BYTE);
+    ck_assert_int_eq(lm_tokenizer_special(t, LM_TOK_UNK), 0);
+    FILE *f = fopen("tests/data/tok/mistral-v1.tsv", "r");
+    ck_assert_msg(f != NULL, "tests/data/tok/mistral-v1.tsv missing");
+    static char line[1 << 16], text[1 << 15];
+    struct lm_tokens got = {0};
+    int n = 0, bad = 0, rt = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *tab = strchr(line, '\t'), *q, *end;
+        ck_assert_ptr_nonnull(tab);
+        size_t len = (size_t)(tab - line) / 2;
+        for (size_t i = 0; i < len; i++) {
+            unsigned v;
+            ck_assert_int_eq(sscanf(line + 2 * i, "%2x", &v), 1);
+            text[i] = (char)v;
+        }
+        int32_t want[4096];
+        int nw = 0;
+        for (q = tab + 1; nw < 4096; q = end) {
+            long v = strtol(q, &end, 10);
+            if (end == q) break;
+            want[nw++] = (int32_t)v;
+        }
+        encode_ok(t, text, len, 0, &got);
+        n++;
+        if (!same_ids(&got, want, nw)) {
+            if (bad++ < 5) {
+                fprintf(stderr, "mistral case %d: '%.*s'\n", n - 1, (int)len, text);
+                print_ids("want", want, nw);
+                print_ids("got ", got.ids, got.n);
+            }
+            continue;
+        }
+        size_t nb;
+        char *back = decode_n(t, got.ids, got.n, 0, &nb);
+        rt += nb == len && !memcmp(back, text, len);
+        free(back);
+    }
+    fclose(f);
+    fprintf(stderr,
+            "SentencePiece-style tokenizer.json vs sentencepiece: %d/%d cases identical, "
+            "%d decode back exactly\n",
+            n - bad, n, rt);
+    ck_assert_msg(bad == 0, "%d of %d cases differ", bad, n);
+    ck_assert_int_ge(n, 400);
+    ck_assert_int_ge(rt, n * 9 / 10); /* not all: SentencePiece drops some control characters */
+    lm_tokens_free(&got);
+    lm_tokenizer_free(t);
+    lm_tokenizer_free(g);
+}
+END_TEST
+
 /* ---- round trips, long input, streaming ---- */
 
 static size_t put_cp(char *o, uint32_t c) {
@@ -629,8 +760,14 @@ START_TEST(json_bad_files) {
         "\"ByteLevel\"}]}}",
         LM_EFORMAT, "regex");
     json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []},"
-               "\"pre_tokenizer\": {\"type\": \"Metaspace\"}}",
-               LM_EUNSUPPORTED, "ByteLevel");
+               "\"pre_tokenizer\": {\"type\": \"Metaspace\", \"replacement\": \"_\"}}",
+               LM_EUNSUPPORTED, "replacement '_'");
+    json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []},"
+               "\"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": "
+               "\"Metaspace\"}, {\"type\": \"ByteLevel\"}]}}",
+               LM_EUNSUPPORTED, "mixed");
+    json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}",
+               LM_EUNSUPPORTED, "ByteLevel or Metaspace");
     json_error("{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": 0}, \"unk_token\": "
                "\"[UNK]\"}, \"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"}}",
                LM_EFORMAT, "[UNK]");
@@ -734,6 +871,7 @@ static Suite *tokenizer_suite(void) {
     tcase_add_test(tc, lfm2_json_vs_hf);
     tcase_add_test(tc, smollm2_gguf_vs_hf);
     tcase_add_test(tc, minilm_json);
+    tcase_add_test(tc, spm_style_json_vs_sentencepiece);
     tcase_add_test(tc, roundtrip_random);
     tcase_add_test(tc, megabyte_without_spaces);
     tcase_add_test(tc, stream_partial_chars);

@@ -2,13 +2,15 @@
  * it when present) into a struct lm_tokenizer.
  *
  * Supported: model BPE with a ByteLevel pre-tokenizer (alone, or after Split regexes / Digits,
- * e.g. LFM2's Split + ByteLevel(use_regex=false)), NFC or no normalizer; model WordPiece with
- * BertNormalizer (or Lowercase / StripAccents / NFD) and BertPreTokenizer; added_tokens with
- * their special / lstrip / rstrip / single_word flags; post processors TemplateProcessing,
- * RobertaProcessing, BertProcessing, ByteLevel and Sequence, reduced to "one token before, one
- * after" (BOS/EOS, or CLS/SEP for WordPiece). Anything else is LM_EUNSUPPORTED naming the
- * component (SentencePiece-style BPE with Metaspace, Unigram, WordLevel, Split behaviours other
- * than Isolated, dropout...). Every id is bounded (0..TOK_MAX_VOCAB) before it sizes anything.
+ * e.g. LFM2's Split + ByteLevel(use_regex=false)), NFC or no normalizer; model BPE in the
+ * SentencePiece style (Metaspace pre-tokenizer, or Prepend("▁") + Replace(" ", "▁")
+ * normalizers; byte_fallback), read as an SPM tokenizer whose scores are minus the merge ranks;
+ * model WordPiece with BertNormalizer (or Lowercase / StripAccents / NFD) and
+ * BertPreTokenizer; added_tokens with their special / lstrip / rstrip / single_word flags; post
+ * processors TemplateProcessing, RobertaProcessing, BertProcessing, ByteLevel and Sequence,
+ * reduced to "one token before, one after" (BOS/EOS, or CLS/SEP for WordPiece). Anything else
+ * is LM_EUNSUPPORTED naming the component (Unigram, WordLevel, Split behaviours other than
+ * Isolated, dropout...). Every id is bounded (0..TOK_MAX_VOCAB) before it sizes anything.
  * tokenizer_config.json may switch add_bos_token / add_eos_token and names the special tokens.
  */
 #include <math.h>
@@ -49,7 +51,7 @@ struct pre {
     const char *pat[8];
     char *owned[8]; /* escaped literal patterns */
     int n, prefix_level;
-    bool byte_level, metaspace;
+    bool byte_level, metaspace, meta_prefix;
 };
 
 static lm_status add_pattern(struct pre *p, const char *pat, char *owned) {
@@ -111,7 +113,15 @@ static lm_status parse_pre(const cJSON *o, struct pre *p, int depth) {
         return add_pattern(p, q, q);
     }
     if (!strcmp(ty, "Metaspace")) {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "replacement");
+        const cJSON *scheme = cJSON_GetObjectItemCaseSensitive(o, "prepend_scheme");
+        if (cJSON_IsString(r) && strcmp(r->valuestring, "\xe2\x96\x81") != 0)
+            return lm_error(LM_EUNSUPPORTED, W ": Metaspace replacement '%s'", r->valuestring);
         p->metaspace = true;
+        /* "always", "first" (each piece between special tokens gets it, as llama.cpp does) or
+         * the older add_prefix_space flag */
+        p->meta_prefix = cJSON_IsString(scheme) ? strcmp(scheme->valuestring, "never") != 0
+                                                : flag(o, "add_prefix_space", true);
         return LM_OK;
     }
     if (!strcmp(ty, "BertPreTokenizer")) return LM_OK; /* checked by the WordPiece path */
@@ -119,7 +129,8 @@ static lm_status parse_pre(const cJSON *o, struct pre *p, int depth) {
 }
 
 struct norm {
-    bool nfc, lowercase, strip_accents, split_cjk, spm, any_bert;
+    bool nfc, lowercase, strip_accents, split_cjk, any_bert;
+    bool spm_prepend, spm_replace; /* Prepend("▁"), Replace(" " -> "▁"): SentencePiece style */
 };
 
 static lm_status parse_norm(const cJSON *o, struct norm *n, int depth) {
@@ -148,9 +159,20 @@ static lm_status parse_norm(const cJSON *o, struct norm *n, int depth) {
         n->strip_accents = true, n->any_bert = true;
     else if (!strcmp(ty, "NFD"))
         n->any_bert = true; /* WordPiece decomposes when stripping */
-    else if (!strcmp(ty, "Prepend") || !strcmp(ty, "Replace"))
-        n->spm = true;
-    else
+    else if (!strcmp(ty, "Prepend")) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "prepend");
+        if (!cJSON_IsString(v) || strcmp(v->valuestring, "\xe2\x96\x81") != 0)
+            return lm_error(LM_EUNSUPPORTED, W ": normalizer Prepend other than U+2581");
+        n->spm_prepend = true;
+    } else if (!strcmp(ty, "Replace")) {
+        const cJSON *pat = cJSON_GetObjectItemCaseSensitive(o, "pattern");
+        const cJSON *str = cJSON_GetObjectItemCaseSensitive(pat, "String");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "content");
+        if (!cJSON_IsString(str) || strcmp(str->valuestring, " ") != 0 || !cJSON_IsString(c) ||
+            strcmp(c->valuestring, "\xe2\x96\x81") != 0)
+            return lm_error(LM_EUNSUPPORTED, W ": normalizer Replace other than ' ' -> U+2581");
+        n->spm_replace = true;
+    } else
         return lm_error(LM_EUNSUPPORTED, W ": normalizer '%s'", ty);
     return LM_OK;
 }
@@ -284,6 +306,24 @@ fail:
     return s;
 }
 
+static lm_status spm_merge(struct lm_tokenizer *t, const char *a, size_t na, const char *b,
+                           size_t nb, int64_t i) {
+    char small[256], *j = small;
+    if (na + nb > sizeof small && !(j = malloc(na + nb))) return lm_error(LM_ENOMEM, W ": merge");
+    memcpy(j, a, na);
+    memcpy(j + na, b, nb);
+    int32_t l = tok_find(t, a, na), r = tok_find(t, b, nb), id = tok_find(t, j, na + nb);
+    if (j != small) free(j);
+    if (l < 0 || r < 0 || id < 0)
+        return lm_error(LM_EFORMAT, W ": merge %lld: '%.*s' + '%.*s' is not in the vocabulary",
+                        (long long)i, (int)na, a, (int)nb, b);
+    if (t->score[id] == -INFINITY) t->score[id] = -(float)i;
+    return LM_OK;
+}
+
+/* Each merge "a b" / [a, b] in order: byte-level BPE adds it to the rank map; SentencePiece
+ * style turns ranks back into scores (a piece scores minus the rank of the first merge that
+ * makes it, so spm.c's highest-score-first order is HF's lowest-rank-first order). */
 static lm_status load_merges(struct lm_tokenizer *t, const cJSON *model) {
     const cJSON *merges = cJSON_GetObjectItemCaseSensitive(model, "merges"), *e;
     if (!cJSON_IsArray(merges)) return lm_error(LM_EFORMAT, W ": model.merges is not a list");
@@ -304,7 +344,8 @@ static lm_status load_merges(struct lm_tokenizer *t, const cJSON *model) {
             b = cJSON_GetArrayItem(e, 1)->valuestring, nb = strlen(b);
         } else
             return lm_error(LM_EFORMAT, W ": merge %lld is neither 'a b' nor [a, b]", (long long)i);
-        lm_status s = tok_bpe_add_merge(t, a, na, b, nb, i, W);
+        lm_status s = t->kind == LM_TOK_SPM ? spm_merge(t, a, na, b, nb, i)
+                                            : tok_bpe_add_merge(t, a, na, b, nb, i, W);
         if (s != LM_OK) return s;
         i++;
     }
@@ -380,9 +421,14 @@ static lm_status load_bpe(const cJSON *root, const cJSON *model, struct lm_token
     const cJSON *dropout = cJSON_GetObjectItemCaseSensitive(model, "dropout");
     const cJSON *cont = cJSON_GetObjectItemCaseSensitive(model, "continuing_subword_prefix");
     const cJSON *eow = cJSON_GetObjectItemCaseSensitive(model, "end_of_word_suffix");
-    if (p.metaspace || nm.spm || !p.byte_level) {
-        s = lm_error(LM_EUNSUPPORTED, W ": BPE without a ByteLevel pre_tokenizer (SentencePiece "
-                                        "style Metaspace/Replace/Prepend is not supported)");
+    bool spm = p.metaspace || nm.spm_prepend || nm.spm_replace;
+    if (spm && (p.byte_level || p.n || nm.nfc)) {
+        s = lm_error(LM_EUNSUPPORTED, W ": SentencePiece-style BPE mixed with ByteLevel, Split, "
+                                        "Digits or NFC");
+    } else if (spm && !(p.metaspace || nm.spm_replace)) {
+        s = lm_error(LM_EUNSUPPORTED, W ": SentencePiece-style BPE that keeps spaces as ' '");
+    } else if (!spm && !p.byte_level) {
+        s = lm_error(LM_EUNSUPPORTED, W ": BPE without a ByteLevel or Metaspace pre_tokenizer");
     } else if (nm.any_bert) {
         s = lm_error(LM_EUNSUPPORTED, W ": byte-level BPE with a lowercasing/accent normalizer");
     } else if (cJSON_IsNumber(dropout) && dropout->valuedouble > 0) {
@@ -392,10 +438,23 @@ static lm_status load_bpe(const cJSON *root, const cJSON *model, struct lm_token
         s = lm_error(LM_EUNSUPPORTED, W ": BPE continuing_subword_prefix / end_of_word_suffix");
     }
     if (s != LM_OK) goto done;
-    if ((s = load_vocab(root, model, LM_TOK_BPE, &t)) != LM_OK) goto done;
+    if ((s = load_vocab(root, model, spm ? LM_TOK_SPM : LM_TOK_BPE, &t)) != LM_OK) goto done;
     t->ignore_merges = flag(model, "ignore_merges", false);
     t->byte_fallback = flag(model, "byte_fallback", false);
     t->nfc = nm.nfc;
+    if (spm) {
+        t->add_space_prefix = p.meta_prefix || nm.spm_prepend;
+        for (int32_t i = 0; i < t->n_vocab; i++)
+            t->score[i] = -INFINITY;
+        for (int b = 0; b < 256; b++) /* "<0xXX>" pieces are bytes, never merge results */
+            if (t->byte_token[b] >= 0 && t->byte_fallback) t->type[t->byte_token[b]] = TOK_BYTE;
+        const cJSON *unk = cJSON_GetObjectItemCaseSensitive(model, "unk_token");
+        int32_t u =
+            cJSON_IsString(unk) ? tok_find(t, unk->valuestring, strlen(unk->valuestring)) : -1;
+        if (u >= 0) t->type[u] = TOK_UNKNOWN;
+        s = load_merges(t, model);
+        goto done;
+    }
     if ((s = load_merges(t, model)) != LM_OK) goto done;
     s = tok_bpe_set_pretok(t, p.pat, p.n, p.prefix_level);
 done:
@@ -415,7 +474,8 @@ static lm_status load_wordpiece(const cJSON *root, const cJSON *model, struct lm
                         pty ? pty : "null");
     lm_status s = parse_norm(cJSON_GetObjectItemCaseSensitive(root, "normalizer"), &nm, 0);
     if (s != LM_OK) return s;
-    if (nm.nfc || nm.spm) return lm_error(LM_EUNSUPPORTED, W ": WordPiece with that normalizer");
+    if (nm.nfc || nm.spm_prepend || nm.spm_replace)
+        return lm_error(LM_EUNSUPPORTED, W ": WordPiece with that normalizer");
     const cJSON *prefix = cJSON_GetObjectItemCaseSensitive(model, "continuing_subword_prefix");
     if (cJSON_IsString(prefix) && strcmp(prefix->valuestring, "##") != 0)
         return lm_error(LM_EUNSUPPORTED, W ": WordPiece continuing_subword_prefix '%s'",
