@@ -10,10 +10,11 @@
  *   GGUF vocabulary and merges under SmolLM2's pre-tokenizer. Models come from $LMRT_MODELS
  *   (default build/models); a missing file fails.
  * Round trips: decode(encode(s)) == s for byte-level BPE on all those strings and on random
- * UTF-8; a 1 MB input without spaces (its time is printed, not asserted: a quadratic merge loop
- * would time the suite out); the stream decoder fed one id at a time emits only whole UTF-8
- * characters and concatenates to the full decode. Hand-made tokenizer.json and GGUF files check
- * lstrip/rstrip/single_word, post processors and that every bad file gets a named error.
+ * UTF-8, and for SentencePiece on its vector strings; a 1 MB input without spaces (its time is
+ * printed, not asserted: a quadratic merge loop would time the suite out); the stream decoder fed
+ * one id at a time emits only whole UTF-8 characters and concatenates to the full decode. Hand-made
+ * tokenizer.json and GGUF files check lstrip/rstrip/single_word, post processors and that every bad
+ * file gets a named error.
  */
 #define _GNU_SOURCE
 #include <cJSON.h>
@@ -163,9 +164,8 @@ static char *decode_both(const struct lm_tokenizer *t, const int32_t *ids, int64
 
 /* ---- llama.cpp's vocab vectors: one harness for the three kinds ---- */
 
-/* Returns the number of cases; fails listing the first mismatches. *pending set when the kind's
- * encoder is the temporary stand-in (models/tokenizer/pending.c). */
-static int run_peer(const char *name, bool roundtrip, bool *pending) {
+/* Returns the number of cases; fails listing the first mismatches. */
+static int run_peer(const char *name, bool roundtrip) {
     char inp_name[128], out_name[128];
     snprintf(inp_name, sizeof inp_name, "%s.inp", name);
     snprintf(out_name, sizeof out_name, "%s.out", name);
@@ -177,7 +177,6 @@ static int run_peer(const char *name, bool roundtrip, bool *pending) {
     struct lm_tokens got = {0};
     int n_cases = 0, n_bad = 0;
     char *p = inp, *line = outs;
-    *pending = false;
     for (char *e; (e = strstr(p, sep)) != NULL; p = e + strlen(sep)) {
         char *nl = strchr(line, '\n');
         ck_assert_msg(nl != NULL, "%s: fewer expected lines than cases", out_name);
@@ -192,10 +191,6 @@ static int run_peer(const char *name, bool roundtrip, bool *pending) {
         line = nl + 1;
         got.n = 0;
         lm_status s = lm_tokenize(t, p, (size_t)(e - p), 0, &got);
-        if (s == LM_EUNSUPPORTED && strstr(lm_last_error(), "not merged yet")) {
-            *pending = true;
-            break;
-        }
         ck_assert_msg(s == LM_OK, "%s case %d: %s", name, n_cases, lm_last_error());
         n_cases++;
         if (!same_ids(&got, want, n_want)) {
@@ -211,11 +206,8 @@ static int run_peer(const char *name, bool roundtrip, bool *pending) {
             free(back);
         }
     }
-    if (!*pending) {
-        fprintf(stderr, "%s: %d/%d cases identical\n", name, n_cases - n_bad, n_cases);
-        ck_assert_msg(n_bad == 0, "%s: %d of %d cases differ", name, n_bad, n_cases);
-        ck_assert_int_gt(n_cases, 0);
-    }
+    fprintf(stderr, "%s: %d/%d cases identical\n", name, n_cases - n_bad, n_cases);
+    ck_assert_msg(n_bad == 0, "%s: %d of %d cases differ", name, n_bad, n_cases);
     lm_tokens_free(&got);
     free(inp);
     free(outs);
@@ -223,27 +215,32 @@ static int run_peer(const char *name, bool roundtrip, bool *pending) {
     return n_cases;
 }
 
-START_TEST(peer_gpt2) {
-    bool pending;
-    ck_assert_int_eq(run_peer("ggml-vocab-gpt-2.gguf", true, &pending), 46);
-    ck_assert(!pending);
-}
+START_TEST(peer_gpt2) { ck_assert_int_eq(run_peer("ggml-vocab-gpt-2.gguf", true), 46); }
 END_TEST
 
-START_TEST(peer_spm_and_bert) {
-    const char *names[] = {"ggml-vocab-llama-spm.gguf", "ggml-vocab-bert-bge.gguf"};
-    for (int i = 0; i < 2; i++) {
-        bool pending;
-        run_peer(names[i], false, &pending);
-        if (pending) /* not a pass: the encoder is models/tokenizer/pending.c's stand-in */
-            fprintf(stderr, "%s: SKIPPED, encoder not merged yet\n", names[i]);
-    }
+START_TEST(peer_spm) { ck_assert_int_eq(run_peer("ggml-vocab-llama-spm.gguf", true), 46); }
+END_TEST
+
+START_TEST(peer_bert) {
+    ck_assert_int_eq(run_peer("ggml-vocab-bert-bge.gguf", false), 46);
+    /* GGUF WordPiece form: U+2581 starts a word; [CLS]/[SEP] come with LM_TOK_ADD_SPECIAL */
+    struct lm_tokenizer *t = load_gguf(peer_path("ggml-vocab-bert-bge.gguf"));
+    struct lm_tokens ids = {0};
+    encode_ok(t, "Hello World tokenization", 24, LM_TOK_ADD_SPECIAL, &ids);
+    ck_assert_int_eq(ids.ids[0], 101);
+    ck_assert_int_eq(ids.ids[ids.n - 1], 102);
+    ck_assert_int_gt(ids.n, 5); /* "token" "##ization" */
+    char *s = decode_both(t, ids.ids, ids.n, LM_TOK_SKIP_SPECIAL);
+    ck_assert_str_eq(s, "hello world tokenization");
+    free(s);
+    lm_tokens_free(&ids);
+    lm_tokenizer_free(t);
 }
 END_TEST
 
 /* ---- Hugging Face reference ids ---- */
 
-static void run_hf(const struct lm_tokenizer *t, const char *data, bool roundtrip, int *n_pend) {
+static void run_hf(const struct lm_tokenizer *t, const char *data, bool roundtrip) {
     char *js = slurp(data, NULL);
     ck_assert_msg(js != NULL, "%s missing (tools/gen_tok_golden.py)", data);
     cJSON *root = cJSON_Parse(js), *c;
@@ -258,11 +255,6 @@ static void run_hf(const struct lm_tokenizer *t, const char *data, bool roundtri
         cJSON_ArrayForEach(v, ids) want[nw++] = (int32_t)v->valuedouble;
         got.n = 0;
         lm_status s = lm_tokenize(t, text, strlen(text), LM_TOK_PARSE_SPECIAL, &got);
-        if (s == LM_EUNSUPPORTED && n_pend && strstr(lm_last_error(), "not merged yet")) {
-            *n_pend = 1;
-            free(want);
-            break;
-        }
         ck_assert_msg(s == LM_OK, "%s", lm_last_error());
         n++;
         if (!same_ids(&got, want, nw)) {
@@ -278,11 +270,9 @@ static void run_hf(const struct lm_tokenizer *t, const char *data, bool roundtri
         }
         free(want);
     }
-    if (!n_pend || !*n_pend) {
-        fprintf(stderr, "%s: %d/%d cases identical\n", data, n - bad, n);
-        ck_assert_msg(bad == 0, "%s: %d of %d cases differ", data, bad, n);
-        ck_assert_int_gt(n, 300);
-    }
+    fprintf(stderr, "%s: %d/%d cases identical\n", data, n - bad, n);
+    ck_assert_msg(bad == 0, "%s: %d of %d cases differ", data, bad, n);
+    ck_assert_int_gt(n, 300);
     lm_tokens_free(&got);
     cJSON_Delete(root);
     free(js);
@@ -293,7 +283,7 @@ START_TEST(lfm2_json_vs_hf) {
     ck_assert_int_eq(lm_tokenizer_n_vocab(lfm2), 64400);
     ck_assert_int_eq(lm_tokenizer_special(lfm2, LM_TOK_BOS), 1);
     ck_assert_str_eq(lm_tokenizer_piece(lfm2, 6), "<|im_start|>");
-    run_hf(lfm2, "tests/data/tok/lfm2.json", true, NULL);
+    run_hf(lfm2, "tests/data/tok/lfm2.json", true);
     /* the post processor's <|startoftext|> comes with LM_TOK_ADD_SPECIAL only */
     struct lm_tokens a = {0}, b = {0};
     encode_ok(lfm2, "Hi there", 8, 0, &a);
@@ -310,7 +300,7 @@ START_TEST(smollm2_gguf_vs_hf) {
     ck_assert_str_eq(lm_tokenizer_pre(smol), "smollm");
     ck_assert_int_eq(lm_tokenizer_n_vocab(smol), 49152);
     ck_assert_int_eq(lm_tokenizer_special(smol, LM_TOK_EOS), 2);
-    run_hf(smol, "tests/data/tok/smollm2.json", true, NULL);
+    run_hf(smol, "tests/data/tok/smollm2.json", true);
     struct lm_tokens a = {0};
     encode_ok(smol, "x", 1, LM_TOK_ADD_SPECIAL, &a); /* SmolLM2 GGUFs set add_bos_token false */
     ck_assert_int_eq(a.n, 1);
@@ -329,9 +319,7 @@ START_TEST(minilm_json) {
     ck_assert_int_eq(lm_tokenizer_special(t, LM_TOK_MASK), 103);
     ck_assert(t->lowercase && t->strip_accents && t->split_cjk && t->add_sep && !t->wpm_gguf_form);
     ck_assert_int_eq(t->max_input_chars_per_word, 100);
-    int pend = 0;
-    run_hf(t, "tests/data/tok/minilm.json", false, &pend);
-    if (pend) fprintf(stderr, "minilm tokenizer.json encode: SKIPPED, encoder not merged yet\n");
+    run_hf(t, "tests/data/tok/minilm.json", false);
     /* decoding does not need the encoder: "##" pieces join, others start words */
     int32_t ids[] = {101, tok_find(t, "token", 5), tok_find(t, "##izer", 6),
                      tok_find(t, "works", 5), 102};
@@ -542,7 +530,7 @@ static char *tiny_json(const char *extra_added, const char *post, const char *pr
                  "\"c\"], \"Ġ X\"]}, \"added_tokens\": [{\"id\": 259, \"content\": \"<s>\", "
                  "\"special\": true}, {\"id\": 260, \"content\": \"[L]\", \"lstrip\": true, "
                  "\"special\": true}, {\"id\": 261, \"content\": \"[R]\", \"rstrip\": true}, "
-                 "{\"id\": 262, \"content\": \"W\", \"single_word\": true}%s], "
+                 "{\"id\": 262, \"content\": \"wd\", \"single_word\": true}%s], "
                  "\"pre_tokenizer\": %s, \"post_processor\": %s}",
                  extra_added, pre, post);
     return js;
@@ -573,15 +561,16 @@ static void expect(const struct lm_tokenizer *t, const char *text, unsigned flag
 
 START_TEST(json_added_token_flags) {
     struct lm_tokenizer *t = tiny("null", byte_level);
-    const int32_t sp = t->byte_token[' '], x = t->byte_token['x'], W_ = t->byte_token['W'];
+    const int32_t sp = t->byte_token[' '], x = t->byte_token['x'], w = t->byte_token['w'];
     expect(t, "abc", 0, (int32_t[]){257}, 1);
     expect(t, "abab", 0, (int32_t[]){256, 256}, 2);
     expect(t, " X", 0, (int32_t[]){258}, 1);
     expect(t, "x <s> x", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, sp, 259, sp, x}, 5);
     expect(t, "x  [L]x", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, 260, x}, 3); /* lstrip */
     expect(t, "x[R]  x", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, 261, x}, 3); /* rstrip */
-    expect(t, "x W x", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, sp, 262, sp, x}, 5);
-    expect(t, "xW", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, W_}, 2); /* single_word */
+    expect(t, "x wd x", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, sp, 262, sp, x}, 5);
+    expect(t, "xwd", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, w, t->byte_token['d']},
+           3); /* single_word */
     expect(t, "<s>", 0, (int32_t[]){t->byte_token['<'], t->byte_token['s'], t->byte_token['>']}, 3);
     lm_tokenizer_free(t);
     /* post processors: which ids come with LM_TOK_ADD_SPECIAL */
@@ -617,6 +606,9 @@ START_TEST(json_bad_files) {
     json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 99999999}, \"merges\": []},"
                "\"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
                LM_EFORMAT, "'a'");
+    json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 5000000}, "
+               "\"merges\": []}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
+               LM_EFORMAT, "ids up to 5000000");
     json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1}, \"merges\": "
                "[\"a b\"]}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
                LM_EFORMAT, "merge 0: 'ab'");
@@ -737,7 +729,8 @@ static Suite *tokenizer_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_unchecked_fixture(tc, load_all, free_all);
     tcase_add_test(tc, peer_gpt2);
-    tcase_add_test(tc, peer_spm_and_bert);
+    tcase_add_test(tc, peer_spm);
+    tcase_add_test(tc, peer_bert);
     tcase_add_test(tc, lfm2_json_vs_hf);
     tcase_add_test(tc, smollm2_gguf_vs_hf);
     tcase_add_test(tc, minilm_json);

@@ -134,6 +134,9 @@ size_t tok_utf8_sanitize(struct lm_text *out, const char *s, size_t n, bool fina
 
 /* ---- construction ---- */
 
+/* Ids no file names (holes in a tokenizer.json vocabulary) share this empty piece. */
+static char empty_piece[1];
+
 lm_status tok_new(enum lm_tok_kind kind, int64_t n_vocab, const char *what,
                   struct lm_tokenizer **out) {
     *out = NULL;
@@ -169,7 +172,7 @@ lm_status tok_set_piece(struct lm_tokenizer *t, int32_t id, const char *s, size_
     if (!p) return lm_error(LM_ENOMEM, "token %d: piece of %zu bytes", id, n);
     memcpy(p, s, n);
     p[n] = '\0';
-    free(t->piece[id]);
+    if (t->piece[id] != empty_piece) free(t->piece[id]);
     t->piece[id] = p;
     t->piece_len[id] = (uint32_t)n;
     return LM_OK;
@@ -200,11 +203,7 @@ static void sort_matchable(struct lm_tokenizer *t) {
 
 lm_status tok_finish(struct lm_tokenizer *t, const char *what) {
     for (int32_t i = 0; i < t->n_vocab; i++) {
-        if (!t->piece[i]) {
-            lm_status s = tok_set_piece(t, i, "", 0);
-            if (s != LM_OK) return s;
-            t->type[i] = TOK_UNUSED;
-        }
+        if (!t->piece[i]) t->piece[i] = empty_piece, t->piece_len[i] = 0, t->type[i] = TOK_UNUSED;
         if (t->piece_len[i] > t->max_piece_len) t->max_piece_len = t->piece_len[i];
         /* the index holds NUL-terminated keys: a piece with a NUL inside cannot be looked up */
         if (t->piece_len[i] == 0 || strlen(t->piece[i]) != t->piece_len[i]) continue;
@@ -258,7 +257,7 @@ void lm_tokenizer_free(struct lm_tokenizer *t) {
     shfree(t->index);
     if (t->piece)
         for (int32_t i = 0; i < t->n_vocab; i++)
-            free(t->piece[i]);
+            if (t->piece[i] != empty_piece) free(t->piece[i]);
     free(t->piece);
     free(t->piece_len);
     free(t->score);
