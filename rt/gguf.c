@@ -631,7 +631,7 @@ lm_status lm_gguf_open(const char *path, struct lm_gguf **out) {
             }
         }
         if ((s = lm_file_map(fp, &g->maps[i]))) break;
-        const char *label = i == 0 ? g->path : pool_strdup(&g->pool, fp, strlen(fp));
+        const char *label = fp == path ? g->path : pool_strdup(&g->pool, fp, strlen(fp));
         if (!label) {
             s = lm_error(LM_ENOMEM, "%s: no memory", fp);
             break;
