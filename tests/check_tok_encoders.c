@@ -1,13 +1,14 @@
-/* tests/check_tok_encoders.c - the SentencePiece BPE (spm.c) and WordPiece (wpm.c) encoders.
+/* tests/check_tok_encoders.c - the SentencePiece BPE (spm.c) and WordPiece (wpm.c) encoders,
+ * on vocabularies read by the real loaders.
  *
  * Against independent references: llama.cpp's peer vectors (ggml-vocab-llama-spm.gguf and
- * ggml-vocab-bert-bge.gguf with their .inp/.out; $LMRT_PEER_VECTORS, default
- * /work/shared/peer-vectors/tokenizers), and ids from sentencepiece (Mistral 7B v0.1,
- * tests/data/tok/mistral-v1-vocab.gguf made by tools/spm_to_gguf.py) and Hugging Face
- * tokenizers (all-MiniLM-L6-v2, build/models/minilm) on 400 varied strings
- * (tools/gen_tok_encoder_refs.py -> tests/data/tok/minilm.tsv, mistral-v1.tsv). Then the rules one
- * at a time on small hand-made vocabularies, and 1 MB inputs without spaces (time printed, not
- * asserted).
+ * ggml-vocab-bert-bge.gguf with their .inp/.out, from $LMRT_PEER_VECTORS or the shared folder
+ * beside the checkout), and ids from sentencepiece (Mistral 7B v0.1,
+ * tests/data/tok/mistral-v1-vocab.gguf made by tools/spm_to_gguf.py) and Hugging Face tokenizers
+ * (all-MiniLM-L6-v2's tokenizer.json from $LMRT_MODELS, default build/models) on 422 varied
+ * strings (tools/gen_tok_encoder_refs.py -> tests/data/tok/minilm.tsv, mistral-v1.tsv): every
+ * case must be identical. Then the rules one at a time on small hand-made vocabularies, and 1 MB
+ * inputs without spaces (time printed, not asserted; correctness asserted).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
