@@ -191,6 +191,10 @@ lm_status tok_spm_encode(const struct lm_tokenizer *t, const char *s, size_t n,
     }
 
     struct spm m = {.t = t, .text = text};
+    if (len > SIZE_MAX / (2 * sizeof *m.nodes)) {
+        free(text);
+        return lm_error(LM_ERANGE, "spm: fragment of %zu bytes is too long", n);
+    }
     m.nodes = malloc(2 * len * sizeof *m.nodes); /* characters, then at most len-1 merges */
     m.syms = malloc(len * sizeof *m.syms);
     int32_t *stack = malloc(2 * len * sizeof *stack);

@@ -17,9 +17,11 @@
  *     match the whole word becomes the unknown id. Continuations are "##"-prefixed pieces
  *     (tokenizer.json form), or in the GGUF form (wpm_gguf_form) the converter's rewrite:
  *     word-initial pieces carry a leading U+2581 and continuations are bare.
- * Character properties come from utf8proc (Unicode 15). HF's categories come from an older
- * Unicode table; the few code points where that matters are listed below (hf_*), so the result
- * is HF's for every code point.
+ * Character properties come from utf8proc (Unicode 15 in utf8proc 2.8). HF takes control,
+ * punctuation, nonspacing marks, decompositions and combining classes from older Unicode tables
+ * and lowercases with a newer one; the code points where that matters are listed below (hf_*,
+ * printed by tools/gen_wpm_tables.py), so the result is HF's for every code point (checked one
+ * code point at a time over all of Unicode, in all four flag combinations).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -320,7 +322,6 @@ struct wp {
 /* Greedy longest-match-first over the word of n_ch characters in wp->buf + PFX. */
 static lm_status word_pieces(struct wp *wp, int32_t n_ch, struct lm_tokens *out) {
     const struct lm_tokenizer *t = wp->t;
-    if (n_ch > wp->max_chars) return tok_push(out, wp->unk);
     char *w = wp->buf + PFX;
     const uint32_t *at = wp->at;
     bool gguf = t->wpm_gguf_form;
@@ -401,7 +402,9 @@ lm_status tok_wpm_encode(const struct lm_tokenizer *t, const char *s, size_t n,
     struct wp wp = {.t = t, .unk = t->special[LM_TOK_UNK], .max_piece = t->max_piece_len};
     if (wp.unk < 0 || wp.unk >= t->n_vocab)
         return lm_error(LM_EFORMAT, "wpm: the vocabulary has no unknown token");
+    /* <= 0: BERT's 100. At most 2^28 characters, so a word's UTF-8 offsets fit in 32 bits. */
     wp.max_chars = t->max_input_chars_per_word > 0 ? t->max_input_chars_per_word : 100;
+    if (wp.max_chars > (1 << 28)) wp.max_chars = 1 << 28;
     if (wp.max_piece == 0)
         for (int32_t i = 0; i < t->n_vocab; i++)
             if (t->piece_len[i] > wp.max_piece) wp.max_piece = t->piece_len[i];
