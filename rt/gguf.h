@@ -1,0 +1,100 @@
+/* rt/gguf.h - internal to the GGUF reader (rt/gguf.c parses, rt/gguf_kv.c answers queries), and
+ * the extra entry points tests, fuzzers and tools use: opening a buffer in memory and reading a
+ * tensor's raw file facts (GGUF type id, offsets) that struct lm_tensor does not carry.
+ *
+ * Layout of a parsed file: every string (keys, string values, string array elements, tensor
+ * names) is a NUL-terminated copy in one chunked pool; numeric arrays point into the mapping
+ * (little-endian, possibly unaligned: read with memcpy); string arrays hold struct gguf_str
+ * elements in the pool, arrays of arrays hold struct lm_gguf_arr elements in the pool.
+ */
+#ifndef LMRT_GGUF_H
+#define LMRT_GGUF_H
+
+#include "lmrt.h"
+#include "strmap.h"
+
+#define GGUF_DEFAULT_ALIGNMENT 32
+#define GGUF_MAX_NESTING       16 /* arrays of arrays deeper than this are rejected */
+
+struct gguf_str {
+    const char *s; /* NUL-terminated copy; may hold embedded NULs (len counts them) */
+    size_t len;
+};
+
+struct gguf_kv {
+    const char *key;
+    enum lm_gguf_type type;
+    union {
+        uint64_t u; /* U8 U16 U32 U64 */
+        int64_t i;  /* I8 I16 I32 I64 */
+        double f;   /* F32 F64 */
+        bool b;
+        struct gguf_str str;
+        struct lm_gguf_arr arr;
+    } v;
+};
+
+struct gguf_tensor {
+    const char *name;
+    int32_t ggml_type;
+    int32_t ndim;
+    int64_t ne[LM_MAX_DIMS];
+    uint64_t offset;     /* from the start of its part's data section */
+    uint64_t nbytes;     /* bytes the tensor spans */
+    const uint8_t *data; /* in the mapping of its part */
+    int32_t part;        /* 0-based split part */
+};
+
+struct gguf_pool_blk; /* chunk of the string pool (rt/gguf.c) */
+
+struct lm_gguf {
+    uint32_t version;
+    uint32_t alignment;
+    const char *path; /* in the pool; "<memory>" for lm_gguf_open_memory */
+    struct gguf_kv *kv;
+    int64_t n_kv;
+    struct gguf_tensor *tensors;
+    int64_t n_tensors;
+    struct lm_strmap kv_idx, tensor_idx; /* name -> index */
+    struct lm_mapped_file *maps;         /* one per split part; NULL when opened from memory */
+    int32_t n_parts;
+    uint64_t *data_offset; /* file offset of each part's data section */
+    struct gguf_pool_blk *pool;
+};
+
+/* Facts about a GGUF tensor type id (all of ggml's, not only those lmrt computes with). NULL
+ * for an id no ggml version defines. */
+struct gguf_type_info {
+    const char *name;
+    int32_t blck;
+    uint32_t size;
+};
+const struct gguf_type_info *gguf_type_info(int32_t ggml_type);
+
+/* Parse a GGUF image in memory (not copied: data must outlive the result). No split handling:
+ * it is one part. label names the buffer in error messages (NULL = "<memory>"). */
+lm_status lm_gguf_open_memory(const void *data, size_t size, const char *label,
+                              struct lm_gguf **out);
+
+/* The file facts of tensor i, for any type (supported or not). */
+struct lm_gguf_tensor_info {
+    const char *name;
+    int32_t ggml_type;
+    const char *type_name; /* "q4_1", "q5_0", ... */
+    int32_t ndim;
+    int64_t ne[LM_MAX_DIMS];
+    uint64_t offset;      /* from the start of its part's data section */
+    uint64_t file_offset; /* from the start of its part's file */
+    uint64_t nbytes;
+    int32_t part;
+    const void *data;
+};
+lm_status lm_gguf_tensor_info(const struct lm_gguf *g, int64_t i, struct lm_gguf_tensor_info *out);
+uint32_t lm_gguf_alignment(const struct lm_gguf *g);
+int32_t lm_gguf_n_parts(const struct lm_gguf *g);
+
+/* Shared by the parser and the getters: integer value of a scalar integer kv, as a sign and
+ * magnitude pair; false for non-integer types. */
+bool gguf_kv_int(const struct gguf_kv *kv, bool *neg, uint64_t *mag);
+
+#endif
