@@ -26,7 +26,7 @@ struct gt_file {
     const char *path;
 };
 
-static void gt_open(struct gt_file *g, const char *path) {
+static inline void gt_open(struct gt_file *g, const char *path) {
     memset(g, 0, sizeof *g);
     g->path = path;
     g->f = fopen(path, "r");
@@ -34,7 +34,7 @@ static void gt_open(struct gt_file *g, const char *path) {
 }
 
 /* Next line split into fields; false at the end. */
-static bool gt_next(struct gt_file *g) {
+static inline bool gt_next(struct gt_file *g) {
     ssize_t n = getline(&g->line, &g->cap, g->f);
     if (n < 0) return false;
     g->lineno++;
@@ -52,13 +52,13 @@ static bool gt_next(struct gt_file *g) {
     return true;
 }
 
-static void gt_close(struct gt_file *g) {
+static inline void gt_close(struct gt_file *g) {
     fclose(g->f);
     free(g->line);
 }
 
 /* Decode hex into a malloc'd buffer (NUL-terminated); *n = bytes. */
-static unsigned char *gt_unhex(const char *h, size_t *n) {
+static inline unsigned char *gt_unhex(const char *h, size_t *n) {
     size_t len = strlen(h);
     ck_assert_msg(len % 2 == 0, "odd hex length %zu", len);
     unsigned char *out = malloc(len / 2 + 1);
@@ -74,7 +74,7 @@ static unsigned char *gt_unhex(const char *h, size_t *n) {
 }
 
 /* Compare n bytes at p with hex h (whose length says how many). */
-static void gt_assert_bytes(const char *label, const void *p, size_t n, const char *h) {
+static inline void gt_assert_bytes(const char *label, const void *p, size_t n, const char *h) {
     size_t hn;
     unsigned char *want = gt_unhex(h, &hn);
     ck_assert_msg(hn == n, "%s: %zu bytes, golden has %zu", label, n, hn);
@@ -82,7 +82,7 @@ static void gt_assert_bytes(const char *label, const void *p, size_t n, const ch
     free(want);
 }
 
-static uint64_t gt_fnv(uint64_t h, const void *p, size_t n) {
+static inline uint64_t gt_fnv(uint64_t h, const void *p, size_t n) {
     const unsigned char *s = p;
     for (size_t i = 0; i < n; i++)
         h = (h ^ s[i]) * 0x100000001b3ull;
@@ -91,7 +91,7 @@ static uint64_t gt_fnv(uint64_t h, const void *p, size_t n) {
 #define GT_FNV_INIT 0xcbf29ce484222325ull
 
 /* $LMRT_MODELS/rel (default build/models); the file must exist: a missing model fails. */
-static const char *gt_model(const char *rel) {
+static inline const char *gt_model(const char *rel) {
     static char path[1024];
     const char *d = getenv("LMRT_MODELS");
     snprintf(path, sizeof path, "%s/%s", d && *d ? d : "build/models", rel);
@@ -101,7 +101,7 @@ static const char *gt_model(const char *rel) {
 }
 
 /* Resident set size in bytes (/proc/self/statm). */
-static size_t gt_rss(void) {
+static inline size_t gt_rss(void) {
     long pages = 0, rss = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (f) {
