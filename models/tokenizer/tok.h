@@ -43,9 +43,10 @@ struct lm_tokenizer {
     int32_t n_vocab; /* ids 0..n_vocab-1 */
     char **piece;    /* (n_vocab) NUL-terminated vocab strings, as stored in the file */
     uint32_t *piece_len;
-    float *score;   /* (n_vocab) SPM scores (0 when the file has none) */
-    uint8_t *type;  /* (n_vocab) enum tok_type */
-    uint8_t *flags; /* (n_vocab) TOK_F_* */
+    uint32_t max_piece_len; /* longest piece_len; 0 = not set (wpm.c then finds it) */
+    float *score;           /* (n_vocab) SPM scores (0 when the file has none) */
+    uint8_t *type;          /* (n_vocab) enum tok_type */
+    uint8_t *flags;         /* (n_vocab) TOK_F_* */
     struct tok_index_entry *index;
     int32_t special[LM_TOK_SPECIAL_COUNT]; /* -1 when the model has none */
     bool add_bos, add_eos;                 /* LM_TOK_ADD_SPECIAL: BOS first / EOS last */
