@@ -6,6 +6,7 @@ words, digits, punctuation, whitespace runs, several scripts, emoji and special-
 Hugging Face `tokenizers` and writes them with the ids as JSON:
 
     tests/data/tok/lfm2.json     LFM2 tokenizer.json (byte-level BPE, Split regex + ByteLevel)
+    tests/data/tok/minilm.json   all-MiniLM-L6-v2 tokenizer.json (WordPiece, BertNormalizer)
     tests/data/tok/smollm2.json  SmolLM2's GGUF vocabulary and merges in a `tokenizers` BPE with
                                  SmolLM2's pre-tokenizer, when the GGUF is present
 
@@ -80,6 +81,12 @@ def main():
     lfm2 = Tokenizer.from_file(os.path.join(models, "lfm2", "tokenizer.json"))
     write(os.path.join(data, "lfm2.json"), texts,
           lambda t: lfm2.encode(t, add_special_tokens=False).ids)
+
+    minilm = Tokenizer.from_file(os.path.join(models, "minilm", "tokenizer.json"))
+    minilm.no_truncation()
+    minilm.no_padding()
+    write(os.path.join(data, "minilm.json"), texts,
+          lambda t: minilm.encode(t, add_special_tokens=False).ids)
 
     gguf = os.path.join(models, "smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
     if os.path.exists(gguf):
