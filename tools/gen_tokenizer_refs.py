@@ -23,9 +23,9 @@ reference tokenizer sees that string.
 Files (all under tests/data/tok/):
   corpus.bin           records: u32 little-endian length, then that many bytes
   bulk.txt             ~1 MB of generated multilingual prose, code and numbers (valid UTF-8)
-  ref_<name>.ids       one line per record: space-separated ids; flags 0 (no BOS/CLS, special
-                       token strings are plain text; non-special added tokens still match, as
-                       in `tokenizers` and llama.cpp)
+  ref_<name>.ids       one line per record: space-separated ids; flags 0 (no BOS/CLS, the
+                       strings of special and other added tokens are plain text: lmrt.h's
+                       contract; see ADDED_ALWAYS_MATCH for where the peers differ)
   ref_<name>.special.ids   LM_TOK_PARSE_SPECIAL (special token strings match): lines "i: ids"
                        for the records whose ids differ from ref_<name>.ids; every record not
                        listed has the same ids as there
@@ -50,6 +50,7 @@ build/models; --show-bulk prints the reference ids and text of one bulk block, f
 failure of check_tokenizer_real).
 """
 import argparse
+import json
 import os
 import random
 import struct
@@ -57,6 +58,11 @@ import sys
 import unicodedata
 
 SEED = 20261122
+# Without LM_TOK_PARSE_SPECIAL, lmrt.h says no added token matches. `tokenizers` and llama.cpp
+# both still match added tokens that are not special (tokenizer.json "special": false, GGUF
+# type USER_DEFINED; LFM2 has two: "python" and "Mathias"). True writes references with the
+# peers' behaviour instead of lmrt.h's.
+ADDED_ALWAYS_MATCH = False
 OUT = "tests/data/tok"
 BULK_BYTES = 1_000_000
 BULK_BLOCK = 1024
@@ -444,10 +450,16 @@ def load_refs(models):
     def hf(tok, name, variants, has_rt):
         tok.no_truncation()
         tok.no_padding()
+        # flags 0 per lmrt.h: no added token matches, special or not (see ADDED_ALWAYS_MATCH)
+        j = json.loads(tok.to_str())
+        for a in j.get("added_tokens") or []:
+            a["special"] = a["special"] or not ADDED_ALWAYS_MATCH
+        plain = Tokenizer.from_str(json.dumps(j))
 
         def enc(text, parse_special, add_special):
-            tok.encode_special_tokens = not parse_special
-            return tok.encode(text, add_special_tokens=add_special).ids
+            t = tok if parse_special else plain
+            t.encode_special_tokens = not parse_special
+            return t.encode(text, add_special_tokens=add_special).ids
 
         def dec(ids):
             return tok.decode(ids, skip_special_tokens=False)
