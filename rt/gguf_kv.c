@@ -273,6 +273,15 @@ static lm_status view(const struct lm_gguf *g, int64_t i, struct lm_tensor *out)
                         "%s: tensor '%s' has type %s (GGML id %d), which lmrt "
                         "does not compute with",
                         g->path, t->name, gguf_type_info(t->ggml_type)->name, (int)t->ggml_type);
+    /* plain types are loaded as their element type by kernels; a file whose alignment leaves
+     * them misaligned (general.alignment 1 or 2) gets no view rather than undefined loads */
+    const struct lm_dtype_info *di = lm_dtype_info(dt);
+    if (!di->quantized && (uintptr_t)t->data % di->size)
+        return lm_error(LM_EUNSUPPORTED,
+                        "%s: tensor '%s' data at file offset %llu is not aligned "
+                        "to its %u-byte elements",
+                        g->path, t->name, (unsigned long long)(g->data_offset[t->part] + t->offset),
+                        di->size);
     /* the shape was validated at open; the view is read-only by convention (PROT_READ) */
     lm_status s = lm_tensor_init(out, dt, t->ndim, t->ne, (void *)(uintptr_t)t->data);
     if (s) return s;

@@ -502,6 +502,14 @@ lm_status lm_st_tensor(const struct lm_st *st, int64_t i, struct lm_tensor *out)
         ne[t->rank - 1 - d] = t->shape[d]; /* row-major [.., out, in] -> ne = {in, out, ..} */
     }
     const uint8_t *data = st->shards[t->shard].data + t->begin;
+    /* the mapping is page-aligned, so this is the file offset's alignment; kernels load
+     * elements as their type, which a misaligned view would make undefined */
+    if ((uintptr_t)data % dt->size)
+        return lm_error(LM_EUNSUPPORTED,
+                        "%s: tensor '%s' data at file offset %llu is not aligned "
+                        "to its %u-byte elements",
+                        st->label, t->name,
+                        (unsigned long long)(st->shards[t->shard].data_at + t->begin), dt->size);
     s = lm_tensor_init(out, (enum lm_dtype)dt->lm, t->rank ? t->rank : 1, ne,
                        (void *)(uintptr_t)data);
     if (s) return s;

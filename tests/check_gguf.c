@@ -521,6 +521,35 @@ START_TEST(unsupported_type_listed) {
 }
 END_TEST
 
+/* general.alignment 1 can leave an F32 tensor misaligned: listed, no view. */
+START_TEST(misaligned_view_refused) {
+    for (int name_len = 1; name_len <= 4; name_len++) {
+        struct gb b;
+        memset(&b, 0, sizeof b);
+        gb_put(&b, "GGUF", 4), u32(&b, 3), u64(&b, 1), u64(&b, 1);
+        key(&b, "general.alignment", LM_GGUF_U32), u32(&b, 1);
+        str(&b, "wxyz", (size_t)name_len), u32(&b, 1), u64(&b, 1), u32(&b, 0), u64(&b, 0);
+        gb_put(&b, &(float){1.0f}, 4);
+        uint8_t *copy = aligned_alloc(64, 128); /* a page-like aligned base */
+        memcpy(copy, b.p, b.n);
+        struct lm_gguf *g;
+        ck_assert_msg(lm_gguf_open_memory(copy, b.n, NULL, &g) == LM_OK, "%s", lm_last_error());
+        struct lm_tensor t;
+        lm_status s = lm_gguf_tensor(g, 0, &t);
+        if ((b.n - 4) % 4) {
+            ck_assert_int_eq(s, LM_EUNSUPPORTED);
+            ck_assert_ptr_nonnull(strstr(lm_last_error(), "is not aligned to its 4-byte elements"));
+        } else {
+            ck_assert_int_eq(s, LM_OK);
+            ck_assert(*(const float *)t.data == 1.0f);
+        }
+        lm_gguf_close(g);
+        free(copy);
+        free(b.p);
+    }
+}
+END_TEST
+
 /* Arrays of arrays nest up to the limit and no deeper. */
 static void build_nested(struct gb *b, int depth) {
     memset(b, 0, sizeof *b);
@@ -588,7 +617,7 @@ static lm_status open_set(const char *part_name, struct lm_gguf **g) {
 START_TEST(split_sets) {
     make_tmpdir();
     for (int i = 0; i < 3; i++) {
-        char t[8];
+        char t[16];
         snprintf(t, sizeof t, "t%d", i);
         write_part(i, 3, 3, t, i);
     }
@@ -604,7 +633,7 @@ START_TEST(split_sets) {
         const char *s;
         ck_assert_int_eq(lm_gguf_get_str(g, "general.name", &s), LM_OK);
         for (int k = 0; k < 3; k++) {
-            char t[8];
+            char t[16];
             snprintf(t, sizeof t, "t%d", k);
             struct lm_tensor v;
             ck_assert_int_eq(lm_gguf_find_tensor(g, t, &v), LM_OK);
@@ -850,6 +879,7 @@ static Suite *gguf_suite(void) {
     tcase_add_test(tc, corruptions_named);
     tcase_add_test(tc, every_truncation_fails);
     tcase_add_test(tc, unsupported_type_listed);
+    tcase_add_test(tc, misaligned_view_refused);
     tcase_add_test(tc, nesting_bounded);
     tcase_add_test(tc, split_sets);
     tcase_add_test(tc, smollm2_golden);

@@ -43,13 +43,15 @@ static const char *write_raw(const char *name, const void *p, size_t n) {
     return path;
 }
 
-/* A safetensors image: header length, JSON, data. Caller frees. */
+/* A safetensors image: header length, JSON padded with spaces to a multiple of 8 (as the HF
+ * writer does, so the data area is 8-byte aligned), data. Caller frees. */
 static uint8_t *st_image(const char *json, const void *data, size_t n_data, size_t *n) {
-    uint64_t h = strlen(json);
+    uint64_t h = (strlen(json) + 7) & ~(size_t)7;
     *n = 8 + h + n_data;
     uint8_t *p = malloc(*n ? *n : 1);
     memcpy(p, &h, 8);
-    memcpy(p + 8, json, h);
+    memset(p + 8, ' ', h);
+    memcpy(p + 8, json, strlen(json));
     if (n_data) memcpy(p + 8 + h, data, n_data);
     return p;
 }
@@ -125,7 +127,7 @@ static void check_valid(struct lm_st *st) {
     ck_assert_int_eq(ti.shape[1], 3);
     ck_assert_int_eq(lm_st_tensor_info(st, 4, &ti), LM_OK);
     ck_assert_uint_eq(((const uint8_t *)ti.data)[4], 104);
-    ck_assert_uint_eq(ti.file_offset, 8 + strlen(valid_json) + 34);
+    ck_assert_uint_eq(ti.file_offset, 8 + ((strlen(valid_json) + 7) & ~(size_t)7) + 34);
 }
 
 START_TEST(valid_file) {
@@ -222,6 +224,20 @@ START_TEST(corruptions_named) {
     close(fd);
     ck_assert_int_eq(lm_st_open(big, &st), LM_EFORMAT);
     ck_assert_ptr_nonnull(strstr(lm_last_error(), "bad header length 104857601"));
+    /* a header length that leaves F32 data misaligned: listed, but no view */
+    const char *mis = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+    uint8_t img[128] = {0};
+    h = strlen(mis) + 1; /* 8 + h is odd */
+    ck_assert_uint_eq((8 + h) % 2, 1);
+    memcpy(img, &h, 8);
+    memset(img + 8, ' ', h);
+    memcpy(img + 8, mis, strlen(mis));
+    ck_assert_int_eq(lm_st_open(write_raw("mis.safetensors", img, 8 + h + 4), &st), LM_OK);
+    struct lm_tensor t;
+    ck_assert_int_eq(lm_st_tensor(st, 0, &t), LM_EUNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(lm_last_error(), "tensor 'a' data at file offset 63 is not "
+                                                  "aligned to its 4-byte elements"));
+    lm_st_close(st);
     ck_assert_int_eq(lm_st_open(write_raw("short.safetensors", "abc", 3), &st), LM_EFORMAT);
     ck_assert_ptr_nonnull(strstr(lm_last_error(), "3 bytes is too short"));
     ck_assert_int_eq(lm_st_open(tmp_path("absent.safetensors"), &st), LM_ENOTFOUND);
