@@ -542,7 +542,7 @@ static char *tiny_json(const char *extra_added, const char *post, const char *pr
                  "\"c\"], \"Ġ X\"]}, \"added_tokens\": [{\"id\": 259, \"content\": \"<s>\", "
                  "\"special\": true}, {\"id\": 260, \"content\": \"[L]\", \"lstrip\": true, "
                  "\"special\": true}, {\"id\": 261, \"content\": \"[R]\", \"rstrip\": true}, "
-                 "{\"id\": 262, \"content\": \"W\", \"single_word\": true}%s], "
+                 "{\"id\": 262, \"content\": \"wd\", \"single_word\": true}%s], "
                  "\"pre_tokenizer\": %s, \"post_processor\": %s}",
                  extra_added, pre, post);
     return js;
@@ -573,15 +573,16 @@ static void expect(const struct lm_tokenizer *t, const char *text, unsigned flag
 
 START_TEST(json_added_token_flags) {
     struct lm_tokenizer *t = tiny("null", byte_level);
-    const int32_t sp = t->byte_token[' '], x = t->byte_token['x'], W_ = t->byte_token['W'];
+    const int32_t sp = t->byte_token[' '], x = t->byte_token['x'], w = t->byte_token['w'];
     expect(t, "abc", 0, (int32_t[]){257}, 1);
     expect(t, "abab", 0, (int32_t[]){256, 256}, 2);
     expect(t, " X", 0, (int32_t[]){258}, 1);
     expect(t, "x <s> x", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, sp, 259, sp, x}, 5);
     expect(t, "x  [L]x", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, 260, x}, 3); /* lstrip */
     expect(t, "x[R]  x", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, 261, x}, 3); /* rstrip */
-    expect(t, "x W x", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, sp, 262, sp, x}, 5);
-    expect(t, "xW", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, W_}, 2); /* single_word */
+    expect(t, "x wd x", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, sp, 262, sp, x}, 5);
+    expect(t, "xwd", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, w, t->byte_token['d']},
+           3); /* single_word */
     expect(t, "<s>", 0, (int32_t[]){t->byte_token['<'], t->byte_token['s'], t->byte_token['>']}, 3);
     lm_tokenizer_free(t);
     /* post processors: which ids come with LM_TOK_ADD_SPECIAL */

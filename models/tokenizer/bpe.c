@@ -7,7 +7,7 @@
  * pattern only sees its piece: a lookahead stops at the piece's end, as in HF.
  *
  * Merging: each byte of a pre-token is one symbol (the id of its GPT-2 char); symbols form a
- * linked list and every adjacent pair with a merge sits in a binary heap keyed by (rank, left
+ * linked list and every adjacent pair with a merge sits in a 4-ary heap keyed by (rank, left
  * position). Popping the best pair, checking it is still current (both symbols alive, same
  * ids), merging it and pushing the two new neighbour pairs makes a word of n bytes cost
  * O(n log n): a megabyte without a single space is one word and still takes milliseconds.
@@ -33,7 +33,7 @@ struct merge_kv {
 };
 
 struct pretok {
-    int n;
+    int n, prefix_level;
     pcre2_code *re[MAX_PATTERNS];
 };
 
@@ -106,7 +106,8 @@ const char *const *tok_bpe_pre_patterns(const char *pre, int *n, bool *ignore_me
     return NULL;
 }
 
-lm_status tok_bpe_set_pretok(struct lm_tokenizer *t, const char *const *patterns, int n) {
+lm_status tok_bpe_set_pretok(struct lm_tokenizer *t, const char *const *patterns, int n,
+                             int prefix_level) {
     if (n < 0 || n > MAX_PATTERNS)
         return lm_error(LM_EUNSUPPORTED, "pre-tokenizer: %d regexes (at most %d)", n, MAX_PATTERNS);
     struct pretok *p = calloc(1, sizeof *p);
@@ -118,6 +119,7 @@ lm_status tok_bpe_set_pretok(struct lm_tokenizer *t, const char *const *patterns
         free(old);
     }
     t->pretok = p;
+    p->prefix_level = prefix_level > n ? n : prefix_level;
     for (int i = 0; i < n; i++) {
         int err;
         PCRE2_SIZE off;
@@ -191,11 +193,11 @@ void tok_bpe_free(struct lm_tokenizer *t) {
 
 /* ---- encoding ---- */
 
+/* A symbol of the word being merged. rank/merged: the merge of this symbol with its right
+ * neighbour (-1 when none), kept current by try_pair, so a heap entry is still valid exactly
+ * when its symbol is alive and still has the entry's rank (ranks are unique per pair). */
 struct sym {
-    int32_t id, prev, next;
-};
-struct cand {
-    int32_t rank, pos, lid, rid;
+    int32_t id, prev, next, rank, merged;
 };
 
 struct work {
@@ -203,36 +205,36 @@ struct work {
     struct lm_tokens *out;
     pcre2_match_data *md[MAX_PATTERNS];
     struct sym *sym;
-    struct cand *heap;
-    char *mapped;
-    size_t sym_cap, heap_n, heap_cap, mapped_cap;
+    uint64_t *heap; /* rank << 32 | position: one integer compare orders (rank, position) */
+    char *mapped, *prefixed;
+    size_t sym_cap, heap_n, heap_cap, mapped_cap, prefixed_cap;
 };
 
-static bool cand_less(const struct cand *a, const struct cand *b) {
-    return a->rank < b->rank || (a->rank == b->rank && a->pos < b->pos);
-}
-
-static void heap_push(struct work *w, struct cand c) {
+/* A 4-ary min-heap: half the depth of a binary one, and the four children share a cache line,
+ * which matters once a megabyte-long word puts millions of entries in it. */
+static void heap_push(struct work *w, uint64_t c) {
     size_t i = w->heap_n++;
     while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!cand_less(&c, &w->heap[p])) break;
+        size_t p = (i - 1) / 4;
+        if (c >= w->heap[p]) break;
         w->heap[i] = w->heap[p];
         i = p;
     }
     w->heap[i] = c;
 }
 
-static struct cand heap_pop(struct work *w) {
-    struct cand top = w->heap[0], last = w->heap[--w->heap_n];
+static uint64_t heap_pop(struct work *w) {
+    uint64_t top = w->heap[0], last = w->heap[--w->heap_n];
     size_t i = 0, n = w->heap_n;
     for (;;) {
-        size_t c = 2 * i + 1;
+        size_t c = 4 * i + 1, end = c + 4 < n ? c + 4 : n;
         if (c >= n) break;
-        if (c + 1 < n && cand_less(&w->heap[c + 1], &w->heap[c])) c++;
-        if (!cand_less(&w->heap[c], &last)) break;
-        w->heap[i] = w->heap[c];
-        i = c;
+        size_t best = c;
+        for (size_t k = c + 1; k < end; k++)
+            if (w->heap[k] < w->heap[best]) best = k;
+        if (w->heap[best] >= last) break;
+        w->heap[i] = w->heap[best];
+        i = best;
     }
     if (n) w->heap[i] = last;
     return top;
@@ -240,12 +242,14 @@ static struct cand heap_pop(struct work *w) {
 
 static void try_pair(struct work *w, int32_t pos) {
     if (pos < 0) return;
-    int32_t nx = w->sym[pos].next;
-    if (nx < 0) return;
+    struct sym *l = &w->sym[pos];
+    l->rank = -1;
+    if (l->next < 0) return;
     const struct merge_kv *m = w->t->merges;
-    ptrdiff_t k = merge_find(m, pair_key(w->sym[pos].id, w->sym[nx].id));
+    ptrdiff_t k = merge_find(m, pair_key(l->id, w->sym[l->next].id));
     if (k < 0) return;
-    heap_push(w, (struct cand){m[k].value.rank, pos, w->sym[pos].id, w->sym[nx].id});
+    l->rank = m[k].value.rank, l->merged = m[k].value.id;
+    heap_push(w, (uint64_t)(uint32_t)l->rank << 32 | (uint32_t)pos);
 }
 
 static lm_status grow(void **p, size_t *cap, size_t need, size_t elem) {
@@ -283,26 +287,26 @@ static lm_status bpe_word(struct work *w, const unsigned char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         int32_t id = t->byte_token[s[i]];
         if (id < 0) continue; /* a byte the vocabulary lacks is dropped, as HF does */
-        w->sym[m] = (struct sym){id, m - 1, m + 1};
+        w->sym[m] = (struct sym){id, m - 1, m + 1, -1, -1};
         m++;
     }
     if (m == 0) return LM_OK;
     w->sym[m - 1].next = -1;
     w->heap_n = 0;
-    for (int32_t i = 0; i + 1 < m; i++)
+    for (int32_t i = 0; i < m; i++)
         try_pair(w, i);
     while (w->heap_n) {
-        struct cand c = heap_pop(w);
-        struct sym *l = &w->sym[c.pos];
-        if (l->id != c.lid || l->next < 0 || w->sym[l->next].id != c.rid) continue; /* stale */
-        const struct merge_kv *mm = t->merges;
+        uint64_t c = heap_pop(w);
+        int32_t pos = (int32_t)(uint32_t)c, rank = (int32_t)(c >> 32);
+        struct sym *l = &w->sym[pos];
+        if (l->id < 0 || l->rank != rank) continue; /* stale: the pair changed since */
         int32_t r = l->next;
-        l->id = mm[merge_find(mm, pair_key(c.lid, c.rid))].value.id;
+        l->id = l->merged;
         l->next = w->sym[r].next;
-        if (l->next >= 0) w->sym[l->next].prev = c.pos;
+        if (l->next >= 0) w->sym[l->next].prev = pos;
         w->sym[r].id = -1;
         try_pair(w, l->prev);
-        try_pair(w, c.pos);
+        try_pair(w, pos);
     }
     for (int32_t i = 0; i >= 0; i = w->sym[i].next)
         if ((st = tok_push(w->out, w->sym[i].id)) != LM_OK) return st;
@@ -312,9 +316,15 @@ static lm_status bpe_word(struct work *w, const unsigned char *s, size_t n) {
 /* Split s[0..n) with pattern k (matches and gaps), handing each piece to pattern k + 1. */
 static lm_status split(struct work *w, int k, const char *s, size_t n) {
     const struct pretok *p = w->t->pretok;
+    lm_status st;
+    if (p && k == p->prefix_level && s[0] != ' ') { /* at most one level: one buffer */
+        if ((st = grow((void **)&w->prefixed, &w->prefixed_cap, n + 1, 1)) != LM_OK) return st;
+        w->prefixed[0] = ' ';
+        memcpy(w->prefixed + 1, s, n);
+        s = w->prefixed, n++;
+    }
     if (!p || k >= p->n) return bpe_word(w, (const unsigned char *)s, n);
     size_t at = 0, gap = 0;
-    lm_status st;
     while (at < n) {
         int rc = pcre2_match(p->re[k], (PCRE2_SPTR)s, n, at, PCRE2_NO_UTF_CHECK, w->md[k], NULL);
         if (rc == PCRE2_ERROR_NOMATCH) break;
@@ -346,13 +356,6 @@ lm_status tok_bpe_encode(const struct lm_tokenizer *t, const char *s, size_t n,
     struct work w = {.t = t, .out = out};
     const struct pretok *p = t->pretok;
     lm_status st = LM_OK;
-    char *prefixed = NULL;
-    if (t->bpe_prefix_space && n && s[0] != ' ') {
-        if (!(prefixed = malloc(n + 1))) return lm_error(LM_ENOMEM, "bpe: %zu bytes", n + 1);
-        prefixed[0] = ' ';
-        memcpy(prefixed + 1, s, n);
-        s = prefixed, n++;
-    }
     for (int i = 0; p && i < p->n; i++)
         if (!(w.md[i] = pcre2_match_data_create_from_pattern(p->re[i], NULL))) {
             st = lm_error(LM_ENOMEM, "bpe: regex match data");
@@ -365,6 +368,6 @@ done:
     free(w.sym);
     free(w.heap);
     free(w.mapped);
-    free(prefixed);
+    free(w.prefixed);
     return st;
 }

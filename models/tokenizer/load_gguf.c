@@ -164,8 +164,8 @@ lm_status lm_tokenizer_from_gguf(const struct lm_gguf *g, struct lm_tokenizer **
     if ((s = load_vocab(g, t)) != LM_OK || (s = tok_finish(t, K "tokens")) != LM_OK ||
         (s = load_specials(g, t)) != LM_OK)
         goto fail;
-    if (kind == LM_TOK_BPE &&
-        ((s = load_merges(g, t)) != LM_OK || (s = tok_bpe_set_pretok(t, pats, n_pats)) != LM_OK))
+    if (kind == LM_TOK_BPE && ((s = load_merges(g, t)) != LM_OK ||
+                               (s = tok_bpe_set_pretok(t, pats, n_pats, -1)) != LM_OK))
         goto fail;
     *out = t;
     return LM_OK;

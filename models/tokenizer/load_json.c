@@ -48,8 +48,8 @@ static lm_status json_id(const cJSON *v, const char *what, const char *name, int
 struct pre {
     const char *pat[8];
     char *owned[8]; /* escaped literal patterns */
-    int n;
-    bool byte_level, prefix_space, metaspace;
+    int n, prefix_level;
+    bool byte_level, metaspace;
 };
 
 static lm_status add_pattern(struct pre *p, const char *pat, char *owned) {
@@ -79,7 +79,7 @@ static lm_status parse_pre(const cJSON *o, struct pre *p, int depth) {
     }
     if (!strcmp(ty, "ByteLevel")) {
         p->byte_level = true;
-        p->prefix_space = flag(o, "add_prefix_space", true);
+        p->prefix_level = flag(o, "add_prefix_space", true) ? p->n : -1;
         return flag(o, "use_regex", true) ? add_pattern(p, tok_gpt2_pattern, NULL) : LM_OK;
     }
     if (!strcmp(ty, "Digits"))
@@ -390,10 +390,9 @@ static lm_status load_bpe(const cJSON *root, const cJSON *model, struct lm_token
     if ((s = load_vocab(root, model, LM_TOK_BPE, &t)) != LM_OK) goto done;
     t->ignore_merges = flag(model, "ignore_merges", false);
     t->byte_fallback = flag(model, "byte_fallback", false);
-    t->bpe_prefix_space = p.prefix_space;
     t->nfc = nm.nfc;
     if ((s = load_merges(t, model)) != LM_OK) goto done;
-    s = tok_bpe_set_pretok(t, p.pat, p.n);
+    s = tok_bpe_set_pretok(t, p.pat, p.n, p.prefix_level);
 done:
     for (int i = 0; i < p.n; i++)
         free(p.owned[i]);

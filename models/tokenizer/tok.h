@@ -58,7 +58,6 @@ struct lm_tokenizer {
     bool byte_fallback;      /* SPM: unknown chars as <0xXX> tokens */
     int32_t byte_token[256]; /* SPM <0xXX> ids / BPE byte-level char ids, -1 if absent */
     bool ignore_merges;      /* BPE: a pre-token that is itself in the vocab is one id */
-    bool bpe_prefix_space;   /* BPE: ByteLevel add_prefix_space (a space before the text) */
     bool nfc;                /* BPE: NFC normalizer before pre-tokenization */
     int64_t n_merges;
     /* WPM */
@@ -99,8 +98,12 @@ lm_status tok_finish(struct lm_tokenizer *t, const char *what);
 /* ---- bpe.c ---- */
 
 /* Compile the pre-tokenizer: patterns applied one after another, each splitting every piece
- * into its matches and the gaps between them (HF Split "Isolated"). */
-lm_status tok_bpe_set_pretok(struct lm_tokenizer *t, const char *const *patterns, int n);
+ * into its matches and the gaps between them (HF Split "Isolated"). prefix_level >= 0: every
+ * piece about to meet pattern prefix_level (n: the end) gets a space in front unless it starts
+ * with one (HF ByteLevel add_prefix_space, which acts on each piece the splits before it
+ * made); -1: no prefix space. */
+lm_status tok_bpe_set_pretok(struct lm_tokenizer *t, const char *const *patterns, int n,
+                             int prefix_level);
 /* Patterns for a GGUF tokenizer.ggml.pre name; NULL if the name is unknown. Sets *ignore_merges
  * and *add_bos to the defaults llama.cpp uses for that name. */
 const char *const *tok_bpe_pre_patterns(const char *pre, int *n, bool *ignore_merges,
