@@ -333,7 +333,7 @@ static struct tt *small_vocab(enum lm_tok_kind kind, const char *const *pieces, 
 static int64_t enc(encode_fn f, const struct lm_tokenizer *t, const char *s, int32_t *ids) {
     struct lm_tokens v = {0};
     ck_assert_msg(f(t, s, strlen(s), &v) == LM_OK, "%s", lm_last_error());
-    memcpy(ids, v.ids, (size_t)v.n * sizeof *ids);
+    if (v.n) memcpy(ids, v.ids, (size_t)v.n * sizeof *ids);
     int64_t n = v.n;
     free(v.ids);
     return n;
