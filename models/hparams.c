@@ -295,10 +295,11 @@ static lm_status jfloat(const cJSON *o, const char *key, double lo, double hi, f
         return LM_OK;
     }
     if (!cJSON_IsNumber(v)) return lm_error(LM_EFORMAT, "config.json: '%s' must be a number", key);
-    if (!(v->valuedouble > lo && v->valuedouble < hi))
-        return lm_error(LM_ERANGE, "config.json: '%s' = %g out of (%g, %g)", key, v->valuedouble,
-                        lo, hi);
-    *out = (float)v->valuedouble;
+    float f = (float)v->valuedouble; /* the bounds hold for what is kept: 1e-120 is 0 in float */
+    if (!(f > lo && f < hi && isfinite(f)))
+        return lm_error(LM_ERANGE, "config.json: '%s' = %g out of (%g, %g) as a float", key,
+                        v->valuedouble, lo, hi);
+    *out = f;
     return LM_OK;
 }
 
