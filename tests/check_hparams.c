@@ -288,6 +288,8 @@ START_TEST(bad_configs) {
         {"\"rms_norm_eps\": 1e-05", "\"rms_norm_eps\": 0", LM_ERANGE, "rms_norm_eps"},
         {"\"rms_norm_eps\": 1e-05", "\"rms_norm_eps\": true", LM_EFORMAT, "rms_norm_eps"},
         {"\"rope_theta\": 500000.0", "\"rope_theta\": -1", LM_ERANGE, "rope_theta"},
+        {"\"rms_norm_eps\": 1e-05", "\"rms_norm_eps\": 1e-120", LM_ERANGE, "rms_norm_eps"},
+        {"\"rope_theta\": 500000.0", "\"rope_theta\": 1e300", LM_ERANGE, "rope_theta"},
         {"\"tie_word_embeddings\": false", "\"tie_word_embeddings\": 0", LM_EFORMAT,
          "tie_word_embeddings"},
         {"\"rope_type\": \"llama3\"", "\"rope_type\": \"dynamic\"", LM_EUNSUPPORTED, "dynamic"},
