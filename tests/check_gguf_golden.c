@@ -167,7 +167,7 @@ static void check_tensor_line(const struct lm_gguf *g, int64_t i, struct gt_file
 }
 
 START_TEST(smollm2_golden) {
-    const char *path = gt_model("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
+    const char *path = tu_model_path("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
     size_t rss0 = gt_rss();
     struct lm_gguf *g;
     ck_assert_msg(lm_gguf_open(path, &g) == LM_OK, "%s", lm_last_error());

@@ -17,10 +17,6 @@
 #include "../rt/gguf.h"
 #include "testutil.h"
 
-static const char *models_dir(void) {
-    const char *m = getenv("LMRT_MODELS");
-    return m && *m ? m : "build/models";
-}
 
 /* Expect status want and a message mentioning what. */
 #define expect_err(call, want, what)                                                               \
@@ -41,7 +37,7 @@ static lm_status cfg(const char *json, struct lm_hparams *hp) {
 
 START_TEST(smollm2_gguf) {
     char path[512];
-    snprintf(path, sizeof path, "%s/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", models_dir());
+    snprintf(path, sizeof path, "%s", tu_model_path("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"));
     struct lm_gguf *g;
     ck_assert_msg(lm_gguf_open(path, &g) == LM_OK, "%s (tools/fetch_models.sh)", lm_last_error());
     struct lm_hparams hp;
@@ -69,7 +65,7 @@ END_TEST
 
 START_TEST(minilm_dir) {
     char path[512];
-    snprintf(path, sizeof path, "%s/minilm", models_dir());
+    snprintf(path, sizeof path, "%s", tu_model_path("minilm"));
     struct lm_hparams hp;
     ck_assert_msg(lm_hparams_from_dir(path, &hp) == LM_OK, "%s", lm_last_error());
     ck_assert_str_eq(lm_arch_name(hp.arch), "bert");
@@ -86,7 +82,7 @@ START_TEST(minilm_dir) {
     ck_assert_str_eq(lm_pooling_name(hp.pooling), "mean"); /* 1_Pooling/config.json */
     /* the config.json path itself finds the same directory */
     struct lm_hparams hp2;
-    snprintf(path, sizeof path, "%s/minilm/config.json", models_dir());
+    snprintf(path, sizeof path, "%s", tu_model_path("minilm/config.json"));
     ck_assert_msg(lm_hparams_from_dir(path, &hp2) == LM_OK, "%s", lm_last_error());
     ck_assert_int_eq(memcmp(&hp, &hp2, sizeof hp), 0);
 }

@@ -414,7 +414,7 @@ static void check_minilm(const char *path) {
 }
 
 START_TEST(minilm_golden) {
-    const char *file = gt_model("minilm/model.safetensors");
+    const char *file = tu_model_path("minilm/model.safetensors");
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", file);
     *strrchr(dir, '/') = 0;

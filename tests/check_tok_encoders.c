@@ -2,8 +2,8 @@
  * on vocabularies read by the real loaders.
  *
  * Against independent references: llama.cpp's peer vectors (ggml-vocab-llama-spm.gguf and
- * ggml-vocab-bert-bge.gguf with their .inp/.out, from $LMRT_PEER_VECTORS or the shared folder
- * beside the checkout), and ids from sentencepiece (Mistral 7B v0.1,
+ * ggml-vocab-bert-bge.gguf with their .inp/.out, staged in build/models/peer-vectors/ by
+ * tools/fetch_models.sh), and ids from sentencepiece (Mistral 7B v0.1,
  * tests/data/tok/mistral-v1-vocab.gguf made by tools/spm_to_gguf.py) and Hugging Face tokenizers
  * (all-MiniLM-L6-v2's tokenizer.json from $LMRT_MODELS, default build/models) on 422 varied
  * strings (tools/gen_tok_encoder_refs.py -> tests/data/tok/minilm.tsv, mistral-v1.tsv): every
@@ -22,29 +22,14 @@
 
 /* ---- files ---------------------------------------------------------------------------- */
 
-/* $LMRT_PEER_VECTORS, else the shared folder beside the checkout (as check_tokenizer.c) */
+/* the llama.cpp peer vectors, staged by tools/fetch_models.sh */
 static const char *peer(const char *name) {
-    static char path[4][512];
-    static int k;
-    char *p = path[k++ & 3];
-    const char *dirs[] = {getenv("LMRT_PEER_VECTORS"), "../shared/peer-vectors/tokenizers",
-                          "../../shared/peer-vectors/tokenizers"};
-    for (int i = 0; i < 3; i++) {
-        if (!dirs[i] || !*dirs[i]) continue;
-        snprintf(p, 512, "%s/%s", dirs[i], name);
-        if (access(p, R_OK) == 0) return p;
-    }
-    ck_abort_msg("peer vector %s not found (set LMRT_PEER_VECTORS)", name);
-    return NULL;
+    char rel[256];
+    snprintf(rel, sizeof rel, "peer-vectors/%s", name);
+    return tu_model_path(rel);
 }
 
-static const char *model(const char *rel) {
-    static char path[512];
-    const char *d = getenv("LMRT_MODELS");
-    snprintf(path, sizeof path, "%s/%s", d && *d ? d : "build/models", rel);
-    ck_assert_msg(access(path, R_OK) == 0, "%s is missing: run tools/fetch_models.sh", path);
-    return path;
-}
+static const char *model(const char *rel) { return tu_model_path(rel); }
 
 static struct lm_tokenizer *load_gguf(const char *path) {
     struct lm_gguf *g;

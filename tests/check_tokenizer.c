@@ -3,7 +3,7 @@
  *
  * References, none of them ours:
  * - llama.cpp's vocab test vectors (ggml-vocab-{gpt-2,llama-spm,bert-bge}.gguf + .inp/.out) from
- *   $LMRT_PEER_VECTORS (default ../shared/peer-vectors/tokenizers or ../../shared/...): every case
+ *   build/models/peer-vectors/ (staged there by tools/fetch_models.sh): every case
  *   must give exactly the ids listed, with one generic harness for the three files;
  * - ids from Hugging Face `tokenizers` for 334 varied strings (tests/data/tok/, written by
  *   tools/gen_tok_golden.py): LFM2's tokenizer.json, all-MiniLM's tokenizer.json, and SmolLM2's
@@ -47,30 +47,12 @@ static char *slurp(const char *path, size_t *n) {
 }
 
 static const char *peer_path(const char *name) {
-    static char buf[4][512];
-    static int k;
-    char *out = buf[k++ & 3];
-    const char *env = getenv("LMRT_PEER_VECTORS");
-    const char *dirs[] = {env, "../shared/peer-vectors/tokenizers",
-                          "../../shared/peer-vectors/tokenizers"};
-    for (int i = 0; i < 3; i++) {
-        if (!dirs[i]) continue;
-        snprintf(out, 512, "%s/%s", dirs[i], name);
-        if (access(out, R_OK) == 0) return out;
-    }
-    ck_abort_msg("peer vector %s not found (set LMRT_PEER_VECTORS)", name);
-    return NULL;
+    char rel[256];
+    snprintf(rel, sizeof rel, "peer-vectors/%s", name);
+    return tu_model_path(rel);
 }
 
-static const char *model_path(const char *rel) {
-    static char buf[4][512];
-    static int k;
-    char *out = buf[k++ & 3];
-    const char *dir = getenv("LMRT_MODELS");
-    snprintf(out, 512, "%s/%s", dir ? dir : "build/models", rel);
-    ck_assert_msg(access(out, R_OK) == 0, "%s missing (tools/fetch_models.sh)", out);
-    return out;
-}
+static const char *model_path(const char *rel) { return tu_model_path(rel); }
 
 static struct lm_tokenizer *load_gguf(const char *path) {
     struct lm_gguf *g;

@@ -177,10 +177,6 @@ static int64_t first_diff(const int32_t *a, int64_t na, const int32_t *b, int64_
     return i == na && i == nb ? -1 : i;
 }
 
-static const char *models_dir(void) {
-    const char *m = getenv("LMRT_MODELS");
-    return m && *m ? m : "build/models";
-}
 
 struct tk {
     struct lm_tokenizer *tok;
@@ -383,7 +379,7 @@ static void run_all(const char *name, const struct lm_tokenizer *tok, bool has_s
 
 START_TEST(smollm2_gguf) {
     char path[512];
-    snprintf(path, sizeof path, "%s/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", models_dir());
+    snprintf(path, sizeof path, "%s", tu_model_path("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"));
     struct tk t = load_gguf(path);
     run_all("smollm2", t.tok, true, false, 0, true);
     tk_free(&t);
@@ -392,7 +388,7 @@ END_TEST
 
 START_TEST(minilm_json) {
     char path[512];
-    snprintf(path, sizeof path, "%s/minilm/tokenizer.json", models_dir());
+    snprintf(path, sizeof path, "%s", tu_model_path("minilm/tokenizer.json"));
     struct tk t = load_json(path);
     run_all("minilm", t.tok, true, true, LM_TOK_ADD_SPECIAL | LM_TOK_PARSE_SPECIAL, false);
     tk_free(&t);
@@ -401,7 +397,7 @@ END_TEST
 
 START_TEST(lfm2_json) {
     char path[512];
-    snprintf(path, sizeof path, "%s/lfm2/tokenizer.json", models_dir());
+    snprintf(path, sizeof path, "%s", tu_model_path("lfm2/tokenizer.json"));
     struct tk t = load_json(path);
     run_all("lfm2", t.tok, true, true, LM_TOK_ADD_SPECIAL | LM_TOK_PARSE_SPECIAL, true);
     tk_free(&t);

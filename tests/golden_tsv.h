@@ -90,15 +90,6 @@ static inline uint64_t gt_fnv(uint64_t h, const void *p, size_t n) {
 }
 #define GT_FNV_INIT 0xcbf29ce484222325ull
 
-/* $LMRT_MODELS/rel (default build/models); the file must exist: a missing model fails. */
-static inline const char *gt_model(const char *rel) {
-    static char path[1024];
-    const char *d = getenv("LMRT_MODELS");
-    snprintf(path, sizeof path, "%s/%s", d && *d ? d : "build/models", rel);
-    ck_assert_msg(access(path, R_OK) == 0,
-                  "%s is missing: run tools/fetch_models.sh (or set LMRT_MODELS)", path);
-    return path;
-}
 
 /* Resident set size in bytes (/proc/self/statm). */
 static inline size_t gt_rss(void) {

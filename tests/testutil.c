@@ -2,8 +2,10 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 uint64_t tu_next(struct tu_rng *r) {
     r->s ^= r->s >> 12;
@@ -82,4 +84,15 @@ int tu_run(Suite *s) {
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+const char *tu_model_path(const char *rel) {
+    static char path[8][1024];
+    static int k;
+    char *p = path[k++ & 7];
+    const char *d = getenv("LMRT_MODELS");
+    snprintf(p, sizeof path[0], "%s/%s", d && *d ? d : "build/models", rel);
+    ck_assert_msg(access(p, R_OK) == 0,
+                  "%s is missing: run tools/fetch_models.sh (or set LMRT_MODELS)", p);
+    return p;
 }

@@ -37,6 +37,11 @@ struct lm_ctx *tu_ctx(int n_threads, enum lm_isa isa);
 /* Levels with kernels other than ref that this build and CPU run, for "kernel vs ref" loops. */
 int tu_simd_levels(enum lm_isa *out); /* returns count, out has LM_ISA_COUNT room */
 
+/* $LMRT_MODELS/rel (default build/models, filled by tools/fetch_models.sh, which also stages
+ * the llama.cpp peer vectors under peer-vectors/). The file must exist: a missing model fails
+ * the test, it never skips it. The 8 most recent results stay valid. */
+const char *tu_model_path(const char *rel);
+
 void *tu_alloc(size_t n); /* 64-byte aligned, zeroed; fails the test on ENOMEM */
 
 /* Run one suite (CK_ENV honoured); returns the process exit status. */

