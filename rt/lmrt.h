@@ -416,25 +416,29 @@ void lm_text_free(struct lm_text *v);
  * or setting lmrt does not run is LM_EUNSUPPORTED naming it. */
 #define LM_MAX_LAYERS 256
 enum lm_arch { LM_ARCH_LLAMA, LM_ARCH_MISTRAL, LM_ARCH_LFM2, LM_ARCH_BERT, LM_ARCH_COUNT };
-enum lm_rope_scaling { LM_ROPE_SCALING_NONE, LM_ROPE_SCALING_LINEAR, LM_ROPE_SCALING_YARN,
-                       LM_ROPE_SCALING_LLAMA3 };
+enum lm_rope_scaling {
+    LM_ROPE_SCALING_NONE,
+    LM_ROPE_SCALING_LINEAR,
+    LM_ROPE_SCALING_YARN,
+    LM_ROPE_SCALING_LLAMA3
+};
 enum lm_pooling { LM_POOLING_NONE, LM_POOLING_MEAN, LM_POOLING_CLS, LM_POOLING_LAST };
 struct lm_hparams {
     enum lm_arch arch;
     int32_t n_vocab, n_ctx_train, n_embd, n_layer, n_ff;
-    int32_t n_head, n_head_kv; /* n_head_kv: the largest over layers */
-    int32_t head_dim, n_rot;   /* n_rot: leading dims of a head that RoPE rotates */
+    int32_t n_head, n_head_kv;              /* n_head_kv: the largest over layers */
+    int32_t head_dim, n_rot;                /* n_rot: leading dims of a head that RoPE rotates */
     int32_t n_head_kv_layer[LM_MAX_LAYERS]; /* per layer; lfm2: 0 = short-conv layer */
-    float rope_base, norm_eps;  /* norm_eps: RMSNorm, or LayerNorm for bert */
+    float rope_base, norm_eps;              /* norm_eps: RMSNorm, or LayerNorm for bert */
     enum lm_rope_scaling rope_scaling;
-    float rope_factor;          /* 1 when not scaled */
-    int32_t rope_n_ctx_orig;    /* context the scaling stretches (0 = n_ctx_train) */
+    float rope_factor;                   /* 1 when not scaled */
+    int32_t rope_n_ctx_orig;             /* context the scaling stretches (0 = n_ctx_train) */
     float rope_low_freq, rope_high_freq; /* llama3 scaling factors */
-    int32_t sliding_window;     /* 0 = full attention */
-    bool tied_output;           /* the output projection is the token embedding */
-    enum lm_pooling pooling;    /* bert: sentence-transformers pooling (NONE if not given) */
-    int32_t n_type_vocab;       /* bert: token types (0 if unknown) */
-    int32_t conv_l_cache;       /* lfm2: short-conv kernel length */
+    int32_t sliding_window;              /* 0 = full attention */
+    bool tied_output;                    /* the output projection is the token embedding */
+    enum lm_pooling pooling; /* bert: sentence-transformers pooling (NONE if not given) */
+    int32_t n_type_vocab;    /* bert: token types (0 if unknown) */
+    int32_t conv_l_cache;    /* lfm2: short-conv kernel length */
 };
 const char *lm_arch_name(enum lm_arch a); /* "llama", ...; "?" if out of range */
 const char *lm_pooling_name(enum lm_pooling p);

@@ -17,7 +17,6 @@
 #include "../rt/gguf.h"
 #include "testutil.h"
 
-
 /* Expect status want and a message mentioning what. */
 #define expect_err(call, want, what)                                                               \
     do {                                                                                           \

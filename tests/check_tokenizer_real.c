@@ -177,7 +177,6 @@ static int64_t first_diff(const int32_t *a, int64_t na, const int32_t *b, int64_
     return i == na && i == nb ? -1 : i;
 }
 
-
 struct tk {
     struct lm_tokenizer *tok;
     struct lm_gguf *g;

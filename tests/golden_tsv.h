@@ -90,7 +90,6 @@ static inline uint64_t gt_fnv(uint64_t h, const void *p, size_t n) {
 }
 #define GT_FNV_INIT 0xcbf29ce484222325ull
 
-
 /* Resident set size in bytes (/proc/self/statm). */
 static inline size_t gt_rss(void) {
     long pages = 0, rss = 0;
