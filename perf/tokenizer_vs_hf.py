@@ -8,7 +8,13 @@ peer). The peers are the reference implementations of tools/gen_tokenizer_refs.p
   smollm2  `tokenizers` (BPE from the GGUF's vocabulary and merges, "smollm" pre-tokenizer)
   minilm   `tokenizers` on minilm/tokenizer.json
   lfm2     `tokenizers` on lfm2/tokenizer.json
-  mistral  `sentencepiece` on mistral/tokenizer.model.v1 (no `tokenizers` build of it here)
+  mistral  both `tokenizers` and `sentencepiece` (two rows). `sentencepiece` runs on
+           mistral/tokenizer.model.v1; the `tokenizers` one is built here from that model as
+           HF's converter (LlamaConverter, legacy) builds Mistral v0.1's tokenizer.json: BPE
+           with byte fallback over the same pieces, merges = every split of a piece into two
+           pieces, ordered by the piece's score; Prepend("▁") + Replace(" ", "▁") normalizer, no
+           pre-tokenizer. (transformers' own conversion is not used: its 5.x LlamaConverter
+           fails on a bare tokenizer.model.) Its ids must equal sentencepiece's on the text.
 Both sides encode without adding special tokens and report the median of the repeats; the peer
 runs with TOKENIZERS_PARALLELISM=false and RAYON_NUM_THREADS=1 (one string is one thread in
 `tokenizers` anyway). The id counts of both sides are printed so a mismatch shows (lmrt's ids
@@ -31,12 +37,37 @@ TEXT = "tests/data/tok/bulk.txt"
 BAR = 2.0
 
 
-def peer(name, models):
-    """name -> (label, encode(text) -> list of ids)"""
+def mistral_hf(sp):
+    """`tokenizers` build of the SentencePiece model sp, as HF's Llama converter makes it."""
+    from tokenizers import AddedToken, Tokenizer, decoders, models as tkm, normalizers
+    n = sp.get_piece_size()
+    pieces = [sp.id_to_piece(i) for i in range(n)]
+    vocab = {p: i for i, p in enumerate(pieces)}
+    merges = []
+    for i, p in enumerate(pieces):
+        local = [(p[:k], p[k:]) for k in range(1, len(p)) if p[:k] in vocab and p[k:] in vocab]
+        local.sort(key=lambda m: (vocab[m[0]], vocab[m[1]]))
+        merges.extend((m, sp.get_score(i)) for m in local)
+    merges.sort(key=lambda m: m[1], reverse=True)  # stable: ties keep the order above
+    tok = Tokenizer(tkm.BPE(vocab, [m for m, _ in merges], unk_token=sp.id_to_piece(sp.unk_id()),
+                            fuse_unk=True, byte_fallback=True))
+    tok.normalizer = normalizers.Sequence([normalizers.Prepend("\u2581"),
+                                           normalizers.Replace(" ", "\u2581")])
+    tok.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(),
+                                     decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    tok.add_special_tokens([AddedToken(pieces[i], special=True, normalized=False)
+                            for i in range(n) if sp.is_control(i) or sp.is_unknown(i)])
+    return tok
+
+
+def peers(name, models):
+    """name -> [(label, encode(text) -> list of ids)]"""
     if name == "mistral":
         import sentencepiece as spm
         sp = spm.SentencePieceProcessor(model_file=os.path.join(models, "mistral", "tokenizer.model.v1"))
-        return "sentencepiece", sp.encode
+        tok = mistral_hf(sp)
+        return [("tokenizers", lambda text: tok.encode(text, add_special_tokens=False).ids),
+                ("sentencepiece", sp.encode)]
     from tokenizers import AddedToken, Tokenizer, decoders, models as tkm, pre_tokenizers
     if name == "smollm2":
         import gguf
@@ -55,17 +86,17 @@ def peer(name, models):
         tok = Tokenizer.from_file(os.path.join(models, name, "tokenizer.json"))
         tok.no_truncation()
         tok.no_padding()
-    return "tokenizers", lambda text: tok.encode(text, add_special_tokens=False).ids
+    return [("tokenizers", lambda text: tok.encode(text, add_special_tokens=False).ids)]
 
 
 def time_peer(encode, text, repeats):
-    encode(text)  # warm-up
-    times, n = [], 0
+    ids = encode(text)  # warm-up
+    times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        n = len(encode(text))
+        encode(text)
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), n
+    return statistics.median(times), ids
 
 
 def time_lmrt(name, repeats):
@@ -93,14 +124,19 @@ def main():
     print("tokenizer\tpeer\tpeer_MB/s\tlmrt_MB/s\tratio\tpeer_ids\tlmrt_ids\tbar")
     worst = None
     for name in args.names:
-        label, encode = peer(name, args.models)
-        t_peer, n_peer = time_peer(encode, text, args.repeats)
         t_lmrt, n_lmrt = time_lmrt(name, args.repeats)
-        mb = len(raw) / 1e6
-        ratio = t_peer / t_lmrt
-        worst = ratio if worst is None else min(worst, ratio)
-        print(f"{name}\t{label}\t{mb / t_peer:.2f}\t{mb / t_lmrt:.2f}\t{ratio:.2f}\t{n_peer}\t"
-              f"{n_lmrt}\t{'ok' if ratio >= BAR else 'BELOW'} (>= {BAR:g}x)", flush=True)
+        first = None
+        for label, encode in peers(name, args.models):
+            t_peer, ids = time_peer(encode, text, args.repeats)
+            if first is not None and ids != first[1]:  # the peers of one tokenizer must agree
+                sys.exit(f"{name}: {label} ids differ from {first[0]}'s")
+            first = first or (label, ids)
+            mb = len(raw) / 1e6
+            ratio = t_peer / t_lmrt
+            worst = ratio if worst is None else min(worst, ratio)
+            print(f"{name}\t{label}\t{mb / t_peer:.2f}\t{mb / t_lmrt:.2f}\t{ratio:.2f}\t"
+                  f"{len(ids)}\t{n_lmrt}\t{'ok' if ratio >= BAR else 'BELOW'} (>= {BAR:g}x)",
+                  flush=True)
     print(f"# one thread, median of {args.repeats}; ratio = peer time / lmrt time; "
           f"worst {worst:.2f}x", file=sys.stderr)
 

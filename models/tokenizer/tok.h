@@ -56,6 +56,7 @@ struct lm_tokenizer {
     void *merges;            /* bpe.c's rank map (pair of ids -> rank) */
     void *pretok;            /* bpe.c's compiled PCRE2 pre-tokenizer */
     bool add_space_prefix;   /* SPM: a space before the text */
+    void *spm;               /* spm.c's piece table (tok_spm_prepare) */
     bool byte_fallback;      /* SPM: unknown chars as <0xXX> tokens */
     int32_t byte_token[256]; /* SPM <0xXX> ids / BPE byte-level char ids, -1 if absent */
     bool ignore_merges;      /* BPE: a pre-token that is itself in the vocab is one id */
@@ -115,6 +116,13 @@ extern const char *const tok_gpt2_pattern; /* HF ByteLevel's own regex */
 lm_status tok_bpe_add_merge(struct lm_tokenizer *t, const char *left, size_t nl, const char *right,
                             size_t nr, int64_t index, const char *what);
 void tok_bpe_free(struct lm_tokenizer *t);
+
+/* ---- spm.c ---- */
+
+/* SPM (tok_finish calls it once the pieces and types are final): the piece table and the
+ * check that merges never cross a word start. */
+lm_status tok_spm_prepare(struct lm_tokenizer *t, const char *what);
+void tok_spm_free(struct lm_tokenizer *t);
 /* GPT-2 byte <-> unicode char map: codepoint of byte b; byte of codepoint c or -1. */
 uint32_t tok_byte_to_cp(uint8_t b);
 int tok_cp_to_byte(uint32_t c);

@@ -248,12 +248,13 @@ lm_status tok_finish(struct lm_tokenizer *t, const char *what) {
             break;
         t->byte_token[b] = tok_find(t, buf, len);
     }
-    return LM_OK;
+    return t->kind == LM_TOK_SPM ? tok_spm_prepare(t, what) : LM_OK;
 }
 
 void lm_tokenizer_free(struct lm_tokenizer *t) {
     if (!t) return;
     tok_bpe_free(t);
+    tok_spm_free(t);
     shfree(t->index);
     if (t->piece)
         for (int32_t i = 0; i < t->n_vocab; i++)
