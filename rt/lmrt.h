@@ -369,7 +369,8 @@ enum lm_tok_special { LM_TOK_BOS, LM_TOK_EOS, LM_TOK_EOT, LM_TOK_UNK, LM_TOK_PAD
 /* clang-format on */
 enum {
     LM_TOK_ADD_SPECIAL = 1,   /* encode: add BOS/EOS or CLS/SEP as the model's flags say */
-    LM_TOK_PARSE_SPECIAL = 2, /* encode: special and added tokens written in the text match */
+    LM_TOK_PARSE_SPECIAL = 2, /* encode: special (control) tokens written in the text match;
+                               * user-defined added tokens always match, as in HF and llama.cpp */
     LM_TOK_SKIP_SPECIAL = 4,  /* decode: control tokens produce no text */
 };
 struct lm_tokenizer;

@@ -225,39 +225,63 @@ END_TEST
 
 /* ---- Hugging Face reference ids ---- */
 
+/* want[0..nw) from the JSON id array ids (allocated; the caller frees it) */
+static int32_t *json_ids(const cJSON *ids, int *nw) {
+    const cJSON *v;
+    int32_t *want = malloc(sizeof *want * (size_t)(cJSON_GetArraySize(ids) + 1));
+    ck_assert_ptr_nonnull(want);
+    *nw = 0;
+    cJSON_ArrayForEach(v, ids) want[(*nw)++] = (int32_t)v->valuedouble;
+    return want;
+}
+
+/* Every case of data twice: "ids" (`tokenizers`' default encode, every added token in the text
+ * matches) under LM_TOK_PARSE_SPECIAL, and "plain" (encode_special_tokens: special tokens are
+ * text, non-special added tokens still match) under flags 0. */
 static void run_hf(const struct lm_tokenizer *t, const char *data, bool roundtrip) {
     char *js = slurp(data, NULL);
     ck_assert_msg(js != NULL, "%s missing (tools/gen_tok_golden.py)", data);
     cJSON *root = cJSON_Parse(js), *c;
     ck_assert(cJSON_IsArray(root));
     struct lm_tokens got = {0};
-    int n = 0, bad = 0;
+    int n = 0, bad = 0, differ = 0;
     cJSON_ArrayForEach(c, root) {
         const char *text = cJSON_GetObjectItem(c, "text")->valuestring;
-        cJSON *ids = cJSON_GetObjectItem(c, "ids"), *v;
-        int32_t *want = malloc(sizeof *want * (size_t)(cJSON_GetArraySize(ids) + 1));
-        int nw = 0;
-        cJSON_ArrayForEach(v, ids) want[nw++] = (int32_t)v->valuedouble;
-        got.n = 0;
-        lm_status s = lm_tokenize(t, text, strlen(text), LM_TOK_PARSE_SPECIAL, &got);
-        ck_assert_msg(s == LM_OK, "%s", lm_last_error());
-        n++;
-        if (!same_ids(&got, want, nw)) {
-            if (bad++ < 5) {
-                fprintf(stderr, "%s case %d: '%s'\n", data, n - 1, text);
-                print_ids("want", want, nw);
-                print_ids("got ", got.ids, got.n);
+        cJSON *jids = cJSON_GetObjectItem(c, "ids"), *jplain = cJSON_GetObjectItem(c, "plain");
+        ck_assert_msg(cJSON_IsArray(jids) && cJSON_IsArray(jplain),
+                      "%s: case %d lacks \"ids\" or \"plain\" (tools/gen_tok_golden.py)", data, n);
+        int nw[2];
+        int32_t *want[2] = {json_ids(jids, &nw[0]), json_ids(jplain, &nw[1])};
+        differ += nw[0] != nw[1] || memcmp(want[0], want[1], (size_t)nw[0] * sizeof *want[0]);
+        for (int plain = 0; plain < 2; plain++) {
+            got.n = 0;
+            lm_status s =
+                lm_tokenize(t, text, strlen(text), plain ? 0 : LM_TOK_PARSE_SPECIAL, &got);
+            ck_assert_msg(s == LM_OK, "%s", lm_last_error());
+            if (!same_ids(&got, want[plain], nw[plain])) {
+                if (bad++ < 5) {
+                    fprintf(stderr, "%s case %d (%s): '%s'\n", data, n,
+                            plain ? "flags 0" : "PARSE_SPECIAL", text);
+                    print_ids("want", want[plain], nw[plain]);
+                    print_ids("got ", got.ids, got.n);
+                }
+            } else if (roundtrip && !plain) {
+                char *back = decode_both(t, got.ids, got.n, 0);
+                ck_assert_msg(!strcmp(back, text), "decode '%s' -> '%s'", text, back);
+                free(back);
             }
-        } else if (roundtrip) {
-            char *back = decode_both(t, got.ids, got.n, 0);
-            ck_assert_msg(!strcmp(back, text), "decode '%s' -> '%s'", text, back);
-            free(back);
         }
-        free(want);
+        free(want[0]);
+        free(want[1]);
+        n++;
     }
-    fprintf(stderr, "%s: %d/%d cases identical\n", data, n - bad, n);
-    ck_assert_msg(bad == 0, "%s: %d of %d cases differ", data, bad, n);
+    fprintf(stderr,
+            "%s: %d/%d encodings identical (%d cases, PARSE_SPECIAL and flags 0; they differ on "
+            "%d)\n",
+            data, 2 * n - bad, 2 * n, n, differ);
+    ck_assert_msg(bad == 0, "%s: %d of %d encodings differ", data, bad, 2 * n);
     ck_assert_int_gt(n, 300);
+    ck_assert_int_gt(differ, 0); /* the special tokens are in the cases */
     lm_tokens_free(&got);
     cJSON_Delete(root);
     free(js);
@@ -685,6 +709,13 @@ START_TEST(json_added_token_flags) {
     expect(t, "xwd", LM_TOK_PARSE_SPECIAL, (int32_t[]){x, w, t->byte_token['d']},
            3); /* single_word */
     expect(t, "<s>", 0, (int32_t[]){t->byte_token['<'], t->byte_token['s'], t->byte_token['>']}, 3);
+    /* without LM_TOK_PARSE_SPECIAL only the special ones are text: "[R]" and "wd" are added
+     * tokens with "special" false, which match anyway (HF tokenizers, llama.cpp) */
+    expect(t, "x[R]  x", 0, (int32_t[]){x, 261, x}, 3);
+    expect(t, "x wd x", 0, (int32_t[]){x, sp, 262, sp, x}, 5);
+    expect(t, "xwd", 0, (int32_t[]){x, w, t->byte_token['d']}, 3);
+    expect(t, "x[L]", 0, (int32_t[]){x, t->byte_token['['], t->byte_token['L'], t->byte_token[']']},
+           4);
     lm_tokenizer_free(t);
     /* post processors: which ids come with LM_TOK_ADD_SPECIAL */
     t = tiny("{\"type\": \"RobertaProcessing\", \"cls\": [\"<s>\", 259], \"sep\": [\"[R]\", 261]}",

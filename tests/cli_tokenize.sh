@@ -27,10 +27,10 @@ for f in "$smol" "$models/minilm/tokenizer.json" "$models/lfm2/tokenizer.json" $
 done
 
 # record I of corpus.bin into $tmp/rec (records: u32 little-endian length + bytes); walks from
-# the start once and caches the offsets of the first 300 records in $tmp/offsets
+# the start once and caches the offsets of the first 600 records in $tmp/offsets
 off=0 i=0
 : >"$tmp/offsets"
-while [ $i -lt 300 ]; do
+while [ $i -lt 600 ]; do
     len=$(od -An -tu4 -j $off -N4 $data/corpus.bin | tr -d ' ')
     echo "$i $((off + 4)) $len" >>"$tmp/offsets"
     off=$((off + 4 + len)) i=$((i + 1))
@@ -57,6 +57,19 @@ while [ $i -lt 300 ]; do
     [ -n "$want" ] && compare minilm "$models/minilm" "" "$want" $i
     i=$((i + 19))
 done
+
+# LFM2's non-special added tokens ("python", "Mathias") match with --no-special too, as in
+# `tokenizers` and llama.cpp: every record among the first 600 that holds one
+i=0 n_added=0
+while [ $i -lt 600 ]; do
+    record $i
+    if grep -q -e python -e Mathias "$tmp/rec"; then
+        compare lfm2 "$models/lfm2/tokenizer.json" --no-special "$(sed -n "$((i + 1))p" $data/ref_lfm2.ids)" $i
+        n_added=$((n_added + 1))
+    fi
+    i=$((i + 1))
+done
+[ $n_added -ge 2 ] && ok || fail "only $n_added records with LFM2's added tokens in the corpus"
 
 # 2. decode gives back the bytes (byte-level BPE and SentencePiece are lossless)
 printf 'h\303\251llo  w\303\266rld \360\237\230\200\n\ttabs\r\n<|im_start|>' >"$tmp/text"

@@ -3,7 +3,8 @@
  * Encode: stdin (all of it, any bytes: invalid UTF-8 becomes U+FFFD as lm_tokenize says) ->
  * one JSON array of ids and a newline on stdout. By default the model's BOS/EOS or CLS/SEP are
  * added and special-token strings in the text are matched (what `tokenizers`' encode does);
- * --no-special does neither.
+ * --no-special does neither (user-defined added tokens, such as LFM2's "python", still match:
+ * they are ordinary vocabulary to HF tokenizers and llama.cpp alike).
  * Decode (--decode): a JSON array of ids on stdin -> their text on stdout, byte for byte (no
  * newline added); --no-special leaves control tokens out. Bad ids or JSON are errors naming the
  * offending element.
@@ -18,7 +19,8 @@
 static void usage(FILE *f) {
     fprintf(f, "usage: lmrt tokenize -m MODEL [--no-special] [--decode] < input\n"
                "  encode stdin to a JSON array of ids, or (--decode) a JSON array of ids to text\n"
-               "  --no-special  encode: add no BOS/EOS/CLS/SEP and match no special-token text;\n"
+               "  --no-special  encode: add no BOS/EOS/CLS/SEP and match no special-token text\n"
+               "                (user-defined added tokens still match);\n"
                "                decode: write no control tokens\n");
 }
 

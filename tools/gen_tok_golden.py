@@ -10,8 +10,12 @@ Hugging Face `tokenizers` and writes them with the ids as JSON:
     tests/data/tok/smollm2.json  SmolLM2's GGUF vocabulary and merges in a `tokenizers` BPE with
                                  SmolLM2's pre-tokenizer, when the GGUF is present
 
-`tokenizers` always matches added tokens written in the text, so the C test encodes with
-LM_TOK_PARSE_SPECIAL; ids are without the post-processor's specials (add_special_tokens=False).
+Each case has two encodings, both without the post-processor's specials
+(add_special_tokens=False): "ids", `tokenizers`' default, where every added token written in
+the text matches (the C test encodes with LM_TOK_PARSE_SPECIAL), and "plain", with
+encode_special_tokens = True, where special tokens are plain text but added tokens that are not
+special ("special": false: LFM2's "python", "Mathias") still match (the C test encodes with
+flags 0: lmrt.h follows `tokenizers` and llama.cpp there).
 Usage: python3 tools/gen_tok_golden.py [models dir, default build/models]
 """
 import json
@@ -26,7 +30,7 @@ FIXED = [
     "don't DON'T Don'T it's IT'S", "3333333333 1234567 12 1.5 -42 0x1F 1,000,000 3.14159e-10",
     "int main(void) { return printf(\"%d\\n\", x[i++]); }", "    def f(x):\n        return x ** 2\n",
     "<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n", "<|startoftext|>text<|endoftext|>",
-    "I like python and Mathias likes Python", "naïve café résumé Ünïcödé", "Привет, мир! Как дела?",
+    "I like python and Mathias likes Python", "[CLS] python [SEP] [MASK]x[PAD] [UNK]", "naïve café résumé Ünïcödé", "Привет, мир! Как дела?",
     "你好，世界！这是一个测试。", "こんにちは世界、カタカナとひらがな", "안녕하세요 세계",
     "مرحبا بالعالم", "שלום עולם", "नमस्ते दुनिया", "ελληνικά γράμματα", "🚀 (normal) 😶‍🌫️ (multiple emojis concatenated) ✅",
     "e\u0301 combining a\u0308 marks", "\u00a0nbsp\u2003em space\u3000ideographic", "zero\u200bwidth",
@@ -63,8 +67,11 @@ def cases(seed=1234, n_random=280):
     return out
 
 
-def write(path, texts, encode):
-    rows = [{"text": t, "ids": encode(t)} for t in texts]
+def write(path, texts, tok):
+    def enc(t, split_special):
+        tok.encode_special_tokens = split_special
+        return tok.encode(t, add_special_tokens=False).ids
+    rows = [{"text": t, "ids": enc(t, False), "plain": enc(t, True)} for t in texts]
     with open(path, "w", encoding="utf-8") as f:  # one case a line, plain ASCII
         f.write("[\n" + ",\n".join(json.dumps(r, ensure_ascii=True) for r in rows) + "\n]\n")
     print(f"{path}: {len(rows)} cases")
@@ -79,20 +86,17 @@ def main():
 
     from tokenizers import Tokenizer
     lfm2 = Tokenizer.from_file(os.path.join(models, "lfm2", "tokenizer.json"))
-    write(os.path.join(data, "lfm2.json"), texts,
-          lambda t: lfm2.encode(t, add_special_tokens=False).ids)
+    write(os.path.join(data, "lfm2.json"), texts, lfm2)
 
     minilm = Tokenizer.from_file(os.path.join(models, "minilm", "tokenizer.json"))
     minilm.no_truncation()
     minilm.no_padding()
-    write(os.path.join(data, "minilm.json"), texts,
-          lambda t: minilm.encode(t, add_special_tokens=False).ids)
+    write(os.path.join(data, "minilm.json"), texts, minilm)
 
     gguf = os.path.join(models, "smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
     if os.path.exists(gguf):
         smol = smollm2_from_gguf(gguf)
-        write(os.path.join(data, "smollm2.json"), texts,
-              lambda t: smol.encode(t, add_special_tokens=False).ids)
+        write(os.path.join(data, "smollm2.json"), texts, smol)
 
 
 def smollm2_from_gguf(path):

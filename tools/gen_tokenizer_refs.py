@@ -24,8 +24,9 @@ Files (all under tests/data/tok/):
   corpus.bin           records: u32 little-endian length, then that many bytes
   bulk.txt             ~1 MB of generated multilingual prose, code and numbers (valid UTF-8)
   ref_<name>.ids       one line per record: space-separated ids; flags 0 (no BOS/CLS, the
-                       strings of special and other added tokens are plain text: lmrt.h's
-                       contract; see ADDED_ALWAYS_MATCH for where the peers differ)
+                       strings of special tokens are plain text, user-defined added tokens
+                       still match: lmrt.h's contract, which is the peers'; see
+                       ADDED_ALWAYS_MATCH)
   ref_<name>.special.ids   LM_TOK_PARSE_SPECIAL (special token strings match): lines "i: ids"
                        for the records whose ids differ from ref_<name>.ids; every record not
                        listed has the same ids as there
@@ -58,11 +59,11 @@ import sys
 import unicodedata
 
 SEED = 20261122
-# Without LM_TOK_PARSE_SPECIAL, lmrt.h says no added token matches. `tokenizers` and llama.cpp
-# both still match added tokens that are not special (tokenizer.json "special": false, GGUF
-# type USER_DEFINED; LFM2 has two: "python" and "Mathias"). True writes references with the
-# peers' behaviour instead of lmrt.h's.
-ADDED_ALWAYS_MATCH = False
+# Without LM_TOK_PARSE_SPECIAL, `tokenizers` and llama.cpp still match added tokens that are
+# not special (tokenizer.json "special": false, GGUF type USER_DEFINED; LFM2 has two: "python"
+# and "Mathias"), and lmrt.h follows them. False writes references in which no added token
+# matches without PARSE_SPECIAL (lmrt's contract before it followed the peers).
+ADDED_ALWAYS_MATCH = True
 OUT = "tests/data/tok"
 BULK_BYTES = 1_000_000
 BULK_BLOCK = 1024
@@ -450,7 +451,8 @@ def load_refs(models):
     def hf(tok, name, variants, has_rt):
         tok.no_truncation()
         tok.no_padding()
-        # flags 0 per lmrt.h: no added token matches, special or not (see ADDED_ALWAYS_MATCH)
+        # flags 0 per lmrt.h: special tokens do not match, user-defined added ones do (unless
+        # ADDED_ALWAYS_MATCH is off: then they are made special too, so nothing matches)
         j = json.loads(tok.to_str())
         for a in j.get("added_tokens") or []:
             a["special"] = a["special"] or not ADDED_ALWAYS_MATCH

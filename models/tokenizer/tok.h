@@ -66,9 +66,10 @@ struct lm_tokenizer {
     bool lowercase, strip_accents, split_cjk;
     bool wpm_gguf_form; /* pieces use a leading U+2581 for word starts instead of "##" */
     int32_t max_input_chars_per_word; /* 100 in BERT */
-    /* tokens matched in text under LM_TOK_PARSE_SPECIAL, longest first */
+    /* tokens matched in text, longest first: user-defined ones always, control and unknown
+     * ones under LM_TOK_PARSE_SPECIAL */
     int32_t *matchable;
-    int64_t n_matchable;
+    int64_t n_matchable, n_user_matchable;
     int32_t match_start[257]; /* matchable[match_start[b]..match_start[b+1]) begin with byte b */
 };
 

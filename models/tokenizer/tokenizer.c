@@ -3,11 +3,13 @@
  * and CLS/SEP, and the helpers the loaders share.
  *
  * lm_tokenize: the text is first made valid UTF-8 (each maximal invalid subpart becomes U+FFFD,
- * the rule Python's bytes.decode(errors="replace") follows), then, under LM_TOK_PARSE_SPECIAL,
- * split at control / user-defined / added tokens (leftmost match, longest first at a position,
- * lstrip/rstrip/single_word as tokenizer.json says), and every plain fragment in between goes to
- * the kind's encoder. The special tokens are bucketed by first byte so the scan is one pass over
- * the text whatever the number of added tokens (LFM2 has 507).
+ * the rule Python's bytes.decode(errors="replace") follows), then split at added tokens
+ * (leftmost match, longest first at a position, lstrip/rstrip/single_word as tokenizer.json
+ * says), and every plain fragment in between goes to the kind's encoder. User-defined tokens
+ * (GGUF USER_DEFINED, tokenizer.json added tokens with "special": false) always match, as in HF
+ * tokenizers and llama.cpp; control and unknown tokens match only under LM_TOK_PARSE_SPECIAL. The
+ * special tokens are bucketed by first byte so the scan is one pass over the text whatever the
+ * number of added tokens (LFM2 has 507).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -220,11 +222,12 @@ lm_status tok_finish(struct lm_tokenizer *t, const char *what) {
     t->matchable = n ? malloc((size_t)n * sizeof *t->matchable) : NULL;
     if (n && !t->matchable)
         return lm_error(LM_ENOMEM, "%s: %lld special tokens", what, (long long)n);
-    t->n_matchable = 0;
+    t->n_matchable = t->n_user_matchable = 0;
     for (int32_t i = 0; i < t->n_vocab; i++) {
         uint8_t ty = t->type[i];
         if ((ty == TOK_CONTROL || ty == TOK_USER || ty == TOK_UNKNOWN) && t->piece_len[i] > 0)
             t->matchable[t->n_matchable++] = i;
+        if (ty == TOK_USER && t->piece_len[i] > 0) t->n_user_matchable++;
     }
     sort_matchable(t);
     int64_t k = 0;
@@ -324,11 +327,13 @@ static bool word_char_at(const char *s, size_t n, size_t i, bool before) {
            (c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO) || cp == '_';
 }
 
-/* The longest matchable token at s[i..n), or -1 */
-static int32_t match_at(const struct lm_tokenizer *t, const char *s, size_t n, size_t i) {
+/* The longest matchable token at s[i..n) (user-defined ones only when !specials), or -1 */
+static int32_t match_at(const struct lm_tokenizer *t, const char *s, size_t n, size_t i,
+                        bool specials) {
     unsigned char b = (unsigned char)s[i];
     for (int32_t k = t->match_start[b]; k < t->match_start[b + 1]; k++) {
         int32_t id = t->matchable[k];
+        if (!specials && t->type[id] != TOK_USER) continue;
         size_t len = t->piece_len[id];
         if (len > n - i || memcmp(s + i, t->piece[id], len) != 0) continue;
         if ((t->flags[id] & TOK_F_SINGLE_WORD) &&
@@ -362,12 +367,13 @@ static lm_status encode_fragment(const struct lm_tokenizer *t, const char *s, si
 
 static lm_status encode_text(const struct lm_tokenizer *t, const char *s, size_t n, unsigned flags,
                              struct lm_tokens *out) {
-    if (!(flags & LM_TOK_PARSE_SPECIAL) || t->n_matchable == 0)
+    bool specials = (flags & LM_TOK_PARSE_SPECIAL) != 0;
+    if (specials ? t->n_matchable == 0 : t->n_user_matchable == 0)
         return encode_fragment(t, s, n, out);
     size_t frag = 0, i = 0;
     while (i < n) {
         int32_t id = t->match_start[(unsigned char)s[i]] < t->match_start[(unsigned char)s[i] + 1]
-                         ? match_at(t, s, n, i)
+                         ? match_at(t, s, n, i, specials)
                          : -1;
         if (id < 0) {
             i++;
