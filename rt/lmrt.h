@@ -450,6 +450,133 @@ lm_status lm_hparams_from_config(const char *json, size_t len, struct lm_hparams
  * pooling comes from modules.json and the Pooling module's config.json. */
 lm_status lm_hparams_from_dir(const char *path, struct lm_hparams *hp);
 
+/* ---- models and sessions (models/) -------------------------------------------------------
+ * A model is the weights (zero-copy views of the mmap where dtype allows), hyper-parameters and
+ * tokenizer of one file: a .gguf (any part of a split set) or a Hugging Face directory
+ * (config.json + safetensors + tokenizer.json). A session owns what one stream of work needs:
+ * the op context, the KV cache (f32 or f16), per-sequence conv state and one activation arena
+ * sized at creation; lm_forward never allocates. Many sessions may share one model. */
+struct lm_model;
+struct lm_session;
+
+lm_status lm_model_load(const char *path, struct lm_model **out);
+void lm_model_free(struct lm_model *m);
+const struct lm_hparams *lm_model_hparams(const struct lm_model *m);
+const struct lm_tokenizer *lm_model_tokenizer(const struct lm_model *m);
+const char *lm_model_name(const struct lm_model *m);          /* general.name or directory */
+const char *lm_model_chat_template(const struct lm_model *m); /* Jinja source, or NULL */
+size_t lm_model_weight_bytes(const struct lm_model *m);       /* bytes of all bound weights */
+
+struct lm_session_opts {
+    int32_t n_ctx;           /* positions per sequence; 0 = min(n_ctx_train, 4096) */
+    int32_t n_seq;           /* sequences held at once; 0 = 1 (bert: 64) */
+    int32_t n_batch;         /* most tokens per lm_forward; 0 = 512 */
+    int32_t n_outputs;       /* most rows with logits per lm_forward; 0 = n_seq */
+    int n_threads;           /* 0 = physical cores */
+    enum lm_dtype kv_dtype;  /* LM_F32 (the zero value) or LM_F16 */
+    enum lm_pooling pooling; /* bert: LM_POOLING_NONE = the model's own */
+    bool no_normalize;       /* bert: skip the L2 normalisation of pooled embeddings */
+    bool no_truncate;        /* bert: a text over the position limit is LM_ERANGE, not cut */
+};
+lm_status lm_session_create(struct lm_model *m, const struct lm_session_opts *opts,
+                            struct lm_session **out); /* opts NULL = all defaults */
+void lm_session_free(struct lm_session *s);
+struct lm_ctx *lm_session_ctx(struct lm_session *s);
+int32_t lm_session_n_ctx(const struct lm_session *s);
+int32_t lm_session_n_seq(const struct lm_session *s);
+int32_t lm_session_n_batch(const struct lm_session *s);
+/* Tokens held for sequence seq (its next position); -1 if seq is out of range. */
+int32_t lm_session_seq_len(const struct lm_session *s, int32_t seq);
+/* Keep the first n positions of seq (0 clears it, conv state included). Conv state cannot be
+ * rewound: on lfm2 only n == 0 or n == length is allowed (else LM_EUNSUPPORTED). */
+lm_status lm_session_seq_keep(struct lm_session *s, int32_t seq, int32_t n);
+
+/* Tokens of one or many sequences. Each sequence's tokens continue it in order: the k-th token
+ * of sequence s in the batch has position seq_len(s) + k (pos, when given, must say so). A
+ * sequence's tokens need not be adjacent. bert: each sequence is a whole text, from position 0,
+ * and its tokens are adjacent. */
+struct lm_batch {
+    int32_t n_tokens;
+    const int32_t *tokens; /* (n_tokens) */
+    const int32_t *pos;    /* (n_tokens) or NULL */
+    const int32_t *seq;    /* (n_tokens) or NULL: all sequence 0 */
+    const int8_t *logits;  /* (n_tokens) nonzero = want this row's logits; NULL = the last
+                            * token of each sequence in the batch */
+};
+/* Run the model over the batch. LM_ERANGE names the limit when the batch is larger than
+ * n_batch, asks for more than n_outputs rows, or a sequence would pass n_ctx. On an error the
+ * session is unchanged for sequences the batch did not touch. */
+lm_status lm_forward(struct lm_session *s, const struct lm_batch *b);
+/* After lm_forward: rows with logits, in batch order; row i (n_vocab floats) or NULL. */
+int32_t lm_session_n_outputs(const struct lm_session *s);
+const float *lm_session_logits(const struct lm_session *s, int32_t i);
+/* bert after lm_forward: the pooled embedding (n_embd floats) of sequence seq, or NULL. */
+const float *lm_session_embedding(const struct lm_session *s, int32_t seq);
+/* Tokenize, batch and embed n texts (as many forwards as n_batch and n_seq need): out holds
+ * n * n_embd floats. */
+lm_status lm_embed(struct lm_session *s, const char *const *texts, int64_t n, float *out);
+
+/* ---- sampling (models/sampler.c) ----------------------------------------------------------
+ * Order, as llama.cpp applies it: logit bias, repetition/presence/frequency penalties over the
+ * last penalty_last_n accepted tokens, then greedy when temp <= 0, else top-k, top-p, min-p,
+ * temperature and a draw from a seeded generator (same seed and logits, same token). */
+struct lm_logit_bias {
+    int32_t token;
+    float bias; /* -INFINITY bans the token */
+};
+struct lm_sampler_params {
+    float temp;           /* <= 0: greedy */
+    int32_t top_k;        /* <= 0: off */
+    float top_p;          /* >= 1: off */
+    float min_p;          /* <= 0: off */
+    float repeat_penalty; /* 1: off (divides positive logits, multiplies negative ones) */
+    float presence_penalty, frequency_penalty; /* 0: off (OpenAI semantics) */
+    int32_t penalty_last_n;                    /* tokens the penalties look at; -1 = all */
+    uint64_t seed;
+    const struct lm_logit_bias *bias; /* copied at creation */
+    int32_t n_bias;
+};
+struct lm_sampler;
+/* llama.cpp's CLI defaults: temp 0.8, top_k 40, top_p 0.95, min_p 0.05, repeat 1, last_n 64. */
+struct lm_sampler_params lm_sampler_defaults(void);
+/* LM_EINVAL naming the field for a NaN or out-of-range value or a bias token >= n_vocab. */
+lm_status lm_sampler_create(const struct lm_sampler_params *p, int32_t n_vocab,
+                            struct lm_sampler **out);
+void lm_sampler_free(struct lm_sampler *s);
+/* Pick a token from logits (n_vocab, not modified) and accept it into the history. */
+lm_status lm_sampler_sample(struct lm_sampler *s, const float *logits, int32_t *token);
+/* Add tokens to the history without sampling them (the prompt, for the penalties). */
+void lm_sampler_accept(struct lm_sampler *s, int32_t token);
+void lm_sampler_reset(struct lm_sampler *s); /* clears the history, reseeds */
+/* True for end-of-generation tokens: EOS, EOT and the tokenizer's other end markers. */
+bool lm_tokenizer_is_eog(const struct lm_tokenizer *t, int32_t id);
+
+/* Stop strings over streamed text: push each new piece; text that cannot begin a stop string
+ * is released to out at once, the rest waits until it can be told apart. */
+struct lm_stop;
+lm_status lm_stop_create(const char *const *stops, int n, struct lm_stop **out);
+void lm_stop_free(struct lm_stop *st);
+/* Returns true when a stop string completed (out gets the text before it, not the stop). */
+bool lm_stop_push(struct lm_stop *st, const char *piece, size_t len, struct lm_text *out);
+void lm_stop_flush(struct lm_stop *st, struct lm_text *out); /* at the end: release the rest */
+
+/* ---- chat templates (models/chat.c) -------------------------------------------------------
+ * The families lmrt runs, rendered in C (no Jinja engine): "chatml" (SmolLM2 and other
+ * <|im_start|> models), "lfm2", "mistral" ([INST]), "llama3". Detection reads the model's
+ * tokenizer.chat_template; the output equals what transformers' apply_chat_template gives. */
+struct lm_chat_msg {
+    const char *role; /* "system", "user", "assistant" */
+    const char *content;
+};
+/* The template family of Jinja source src: LM_ENOTFOUND when src is NULL or matches none. */
+lm_status lm_chat_detect(const char *src, const char **name);
+/* LM_EINVAL listing the known names when name is unknown. */
+lm_status lm_chat_check_name(const char *name);
+/* Append the prompt for msgs to out; add_assistant opens the assistant's turn. A role the
+ * template does not take is LM_EINVAL naming it. */
+lm_status lm_chat_render(const char *name, const struct lm_chat_msg *msgs, int n,
+                         bool add_assistant, const struct lm_tokenizer *tok, struct lm_text *out);
+
 #ifdef __cplusplus
 }
 #endif
