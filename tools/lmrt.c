@@ -4,6 +4,7 @@
  *
  *   lmrt info MODEL [--json]
  *   lmrt tokenize -m MODEL [--no-special] [--decode]
+ *   lmrt pull NAME... [--force] | --list
  *
  * Adding a subcommand: write tools/cmd_<name>.c with int cmd_<name>(int, char **), declare it
  * in tools/cli.h, add a row to `commands` below, re-run ./configure.
@@ -25,6 +26,7 @@ static const struct {
     {"info", cmd_info, "MODEL [--json]: architecture, hyper-parameters, tokenizer, tensors"},
     {"tokenize", cmd_tokenize,
      "-m MODEL [--no-special] [--decode]: stdin text -> JSON ids (or JSON ids -> text)"},
+    {"pull", cmd_pull, "NAME... [--force] | --list: fetch known models into the cache"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
