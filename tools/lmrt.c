@@ -23,6 +23,10 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"run", cmd_run, "[-m MODEL] -p TEXT [-n N] [sampling]: complete a prompt, streaming"},
+    {"chat", cmd_chat, "[-m MODEL] [--system TEXT]: talk through the model's chat template"},
+    {"embed", cmd_embed, "[-m MODEL] [--pooling P]: one text per line -> one JSON vector"},
+    {"bench", cmd_bench, "[-m MODEL] [-p 512] [-n 128] [-t 1,2]: prefill / decode tok/s TSV"},
     {"info", cmd_info, "MODEL [--json]: architecture, hyper-parameters, tokenizer, tensors"},
     {"tokenize", cmd_tokenize,
      "-m MODEL [--no-special] [--decode]: stdin text -> JSON ids (or JSON ids -> text)"},
