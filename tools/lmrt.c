@@ -4,6 +4,7 @@
  *
  *   lmrt info MODEL [--json]
  *   lmrt tokenize -m MODEL [--no-special] [--decode]
+ *   lmrt quantize IN.gguf OUT.gguf TYPE / lmrt convert HF_DIR OUT.gguf [--outtype T]
  *
  * Adding a subcommand: write tools/cmd_<name>.c with int cmd_<name>(int, char **), declare it
  * in tools/cli.h, add a row to `commands` below, re-run ./configure.
@@ -25,6 +26,8 @@ static const struct {
     {"info", cmd_info, "MODEL [--json]: architecture, hyper-parameters, tokenizer, tensors"},
     {"tokenize", cmd_tokenize,
      "-m MODEL [--no-special] [--decode]: stdin text -> JSON ids (or JSON ids -> text)"},
+    {"quantize", cmd_quantize, "IN.gguf OUT.gguf TYPE: requantize a GGUF file"},
+    {"convert", cmd_convert, "HF_DIR OUT.gguf [--outtype T]: Hugging Face directory -> GGUF"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
