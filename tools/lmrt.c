@@ -5,6 +5,7 @@
  *   lmrt info MODEL [--json]
  *   lmrt tokenize -m MODEL [--no-special] [--decode]
  *   lmrt pull NAME... [--force] | --list
+ *   lmrt quantize IN.gguf OUT.gguf TYPE / lmrt convert HF_DIR OUT.gguf [--outtype T]
  *
  * Adding a subcommand: write tools/cmd_<name>.c with int cmd_<name>(int, char **), declare it
  * in tools/cli.h, add a row to `commands` below, re-run ./configure.
@@ -31,6 +32,8 @@ static const struct {
     {"tokenize", cmd_tokenize,
      "-m MODEL [--no-special] [--decode]: stdin text -> JSON ids (or JSON ids -> text)"},
     {"pull", cmd_pull, "NAME... [--force] | --list: fetch known models into the cache"},
+    {"quantize", cmd_quantize, "IN.gguf OUT.gguf TYPE: requantize a GGUF file"},
+    {"convert", cmd_convert, "HF_DIR OUT.gguf [--outtype T]: Hugging Face directory -> GGUF"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
