@@ -3,11 +3,23 @@
  * name, or the default model of its kind).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_util.h"
+
+int cli_fail(const char *cmd, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *err = lm_last_error();
+    fprintf(stderr, "lmrt %s: %s%s%s\n", cmd, msg, *err ? ": " : "", err);
+    return CLI_FAIL;
+}
 
 int cli_parse_int(const char *s, int lo, int hi, int *v) {
     char *end;

@@ -44,17 +44,6 @@ static void usage(FILE *f) {
     fprintf(f, "\nMODEL: a .gguf file, a Hugging Face model directory, or a tokenizer.json\n");
 }
 
-int cli_fail(const char *cmd, const char *fmt, ...) {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    const char *err = lm_last_error();
-    fprintf(stderr, "lmrt %s: %s%s%s\n", cmd, msg, *err ? ": " : "", err);
-    return CLI_FAIL;
-}
-
 char *cli_read_all(FILE *f, size_t *len) {
     size_t n = 0, cap = 1 << 16;
     char *buf = malloc(cap);

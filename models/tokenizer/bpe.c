@@ -11,7 +11,7 @@
  * position). Popping the best pair, checking it is still current (both symbols alive, same
  * ids), merging it and pushing the two new neighbour pairs makes a word of n bytes cost
  * O(n log n): a megabyte without a single space is one word and still takes milliseconds.
- * The merge table is an stb_ds hash map from (left id, right id) to (rank, merged id).
+ * The merge table (hash.h) maps (left id, right id) to (rank, merged id).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -23,14 +23,6 @@
 #include "tok.h"
 
 #define MAX_PATTERNS 8
-
-struct merge_val {
-    int32_t rank, id;
-};
-struct merge_kv {
-    uint64_t key;
-    struct merge_val value;
-};
 
 struct pretok {
     int n, prefix_level;
@@ -141,15 +133,6 @@ lm_status tok_bpe_set_pretok(struct lm_tokenizer *t, const char *const *patterns
 
 static uint64_t pair_key(int32_t a, int32_t b) { return (uint64_t)(uint32_t)a << 32 | (uint32_t)b; }
 
-/* Index of key in the merge map or -1. Lookups run concurrently on a shared tokenizer, so they
- * use stb_ds's _ts form (hmgeti writes its result into the map's header). */
-static ptrdiff_t merge_find(const struct merge_kv *m, uint64_t key) {
-    if (!m) return -1;
-    ptrdiff_t i;
-    stbds_hmget_key_ts((void *)m, sizeof *m, &key, sizeof key, &i, STBDS_HM_BINARY);
-    return i;
-}
-
 lm_status tok_bpe_add_merge(struct lm_tokenizer *t, const char *left, size_t nl, const char *right,
                             size_t nr, int64_t index, const char *what) {
     int32_t a = tok_find(t, left, nl), b = tok_find(t, right, nr);
@@ -167,21 +150,15 @@ lm_status tok_bpe_add_merge(struct lm_tokenizer *t, const char *left, size_t nl,
     if (id < 0)
         return lm_error(LM_EFORMAT, "%s: merge %lld: '%.*s%.*s' is not in the vocabulary", what,
                         (long long)index, (int)nl, left, (int)nr, right);
-    struct merge_kv *m = t->merges;
-    uint64_t key = pair_key(a, b);
-    if (merge_find(m, key) < 0) { /* a repeated pair keeps its first (best) rank */
-        struct merge_kv kv = {key, {(int32_t)index, id}};
-        hmputs(m, kv);
-    }
-    t->merges = m;
+    /* a repeated pair keeps its first (best) rank */
+    if (!tok_pair_map_put(&t->merges, pair_key(a, b), (int32_t)index, id))
+        return lm_error(LM_ENOMEM, "%s: merge %lld", what, (long long)index);
     if (index + 1 > t->n_merges) t->n_merges = index + 1;
     return LM_OK;
 }
 
 void tok_bpe_free(struct lm_tokenizer *t) {
-    struct merge_kv *m = t->merges;
-    hmfree(m);
-    t->merges = NULL;
+    tok_pair_map_free(&t->merges);
     struct pretok *p = t->pretok;
     if (p) {
         for (int i = 0; i < p->n; i++)
@@ -245,10 +222,10 @@ static void try_pair(struct work *w, int32_t pos) {
     struct sym *l = &w->sym[pos];
     l->rank = -1;
     if (l->next < 0) return;
-    const struct merge_kv *m = w->t->merges;
-    ptrdiff_t k = merge_find(m, pair_key(l->id, w->sym[l->next].id));
+    const struct tok_pair_map *m = &w->t->merges;
+    int64_t k = tok_pair_map_find(m, pair_key(l->id, w->sym[l->next].id));
     if (k < 0) return;
-    l->rank = m[k].value.rank, l->merged = m[k].value.id;
+    l->rank = m->rank[k], l->merged = m->id[k];
     heap_push(w, (uint64_t)(uint32_t)l->rank << 32 | (uint32_t)pos);
 }
 
@@ -352,7 +329,7 @@ static lm_status split(struct work *w, int k, const char *s, size_t n) {
 
 lm_status tok_bpe_encode(const struct lm_tokenizer *t, const char *s, size_t n,
                          struct lm_tokens *out) {
-    if (!t->merges && t->n_merges) return lm_error(LM_EINVAL, "bpe: merges missing");
+    if (!t->merges.keys && t->n_merges) return lm_error(LM_EINVAL, "bpe: merges missing");
     struct work w = {.t = t, .out = out};
     const struct pretok *p = t->pretok;
     lm_status st = LM_OK;

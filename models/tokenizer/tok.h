@@ -14,6 +14,7 @@
 #define LMRT_TOK_H
 
 #include "../../rt/lmrt.h"
+#include "hash.h"
 
 /* GGUF token types (tokenizer.ggml.token_type) */
 enum tok_type {
@@ -35,8 +36,6 @@ enum {
 /* Most ids a loader accepts: bounds every allocation sized by a count read from a file. */
 #define TOK_MAX_VOCAB (1 << 24)
 
-struct tok_index_entry; /* stb_ds string map piece -> id (tokenizer.c) */
-
 struct lm_tokenizer {
     enum lm_tok_kind kind;
     char pre[32];    /* pre-tokenizer name: "gpt2", "smollm", "llama3", "lfm2", ... */
@@ -45,22 +44,22 @@ struct lm_tokenizer {
     uint32_t *piece_len;
     /* the longest piece_len (tok_finish sets it; 0 = not set, wpm.c then finds it) */
     uint32_t max_piece_len;
-    float *score;   /* (n_vocab) SPM scores (0 when the file has none) */
-    uint8_t *type;  /* (n_vocab) enum tok_type */
-    uint8_t *flags; /* (n_vocab) TOK_F_* */
-    struct tok_index_entry *index;
+    float *score;                          /* (n_vocab) SPM scores (0 when the file has none) */
+    uint8_t *type;                         /* (n_vocab) enum tok_type */
+    uint8_t *flags;                        /* (n_vocab) TOK_F_* */
+    struct tok_piece_map index;            /* piece bytes -> id */
     int32_t special[LM_TOK_SPECIAL_COUNT]; /* -1 when the model has none */
     bool add_bos, add_eos;                 /* LM_TOK_ADD_SPECIAL: BOS first / EOS last */
     bool add_sep;                          /* WPM: [CLS] text [SEP] */
     /* BPE / SPM */
-    void *merges;            /* bpe.c's rank map (pair of ids -> rank) */
-    void *pretok;            /* bpe.c's compiled PCRE2 pre-tokenizer */
-    bool add_space_prefix;   /* SPM: a space before the text */
-    void *spm;               /* spm.c's piece table (tok_spm_prepare) */
-    bool byte_fallback;      /* SPM: unknown chars as <0xXX> tokens */
-    int32_t byte_token[256]; /* SPM <0xXX> ids / BPE byte-level char ids, -1 if absent */
-    bool ignore_merges;      /* BPE: a pre-token that is itself in the vocab is one id */
-    bool nfc;                /* BPE: NFC normalizer before pre-tokenization */
+    struct tok_pair_map merges; /* BPE: pair of ids -> (rank, merged id) */
+    void *pretok;               /* bpe.c's compiled PCRE2 pre-tokenizer */
+    bool add_space_prefix;      /* SPM: a space before the text */
+    void *spm;                  /* spm.c's piece table (tok_spm_prepare) */
+    bool byte_fallback;         /* SPM: unknown chars as <0xXX> tokens */
+    int32_t byte_token[256];    /* SPM <0xXX> ids / BPE byte-level char ids, -1 if absent */
+    bool ignore_merges;         /* BPE: a pre-token that is itself in the vocab is one id */
+    bool nfc;                   /* BPE: NFC normalizer before pre-tokenization */
     int64_t n_merges;
     /* WPM */
     bool lowercase, strip_accents, split_cjk;

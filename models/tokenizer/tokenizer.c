@@ -19,11 +19,6 @@
 
 #include "tok.h"
 
-struct tok_index_entry {
-    char *key;
-    int32_t value;
-};
-
 /* ---- small helpers ---- */
 
 lm_status tok_push(struct lm_tokens *out, int32_t id) {
@@ -207,11 +202,20 @@ lm_status tok_finish(struct lm_tokenizer *t, const char *what) {
     for (int32_t i = 0; i < t->n_vocab; i++) {
         if (!t->piece[i]) t->piece[i] = empty_piece, t->piece_len[i] = 0, t->type[i] = TOK_UNUSED;
         if (t->piece_len[i] > t->max_piece_len) t->max_piece_len = t->piece_len[i];
-        /* the index holds NUL-terminated keys: a piece with a NUL inside cannot be looked up */
-        if (t->piece_len[i] == 0 || strlen(t->piece[i]) != t->piece_len[i]) continue;
-        shput(t->index, t->piece[i], i);
     }
-    if (t->n_vocab && !t->index) return lm_error(LM_EFORMAT, "%s: every piece is empty", what);
+    tok_piece_map_free(&t->index);
+    if (!tok_piece_map_init(&t->index, t->n_vocab))
+        return lm_error(LM_ENOMEM, "%s: piece index of %d", what, t->n_vocab);
+    int64_t n_indexed = 0;
+    for (int32_t i = 0; i < t->n_vocab; i++) {
+        /* Empty pieces are never looked up; a piece with a NUL inside is left out as well, as
+         * the index always has (text lookups stop at no NUL, but vocab files hold none). */
+        if (t->piece_len[i] == 0 || strlen(t->piece[i]) != t->piece_len[i]) continue;
+        if (!tok_piece_map_put(&t->index, (const char *const *)t->piece, t->piece_len, i))
+            return lm_error(LM_ENOMEM, "%s: piece index of %d", what, t->n_vocab);
+        n_indexed++;
+    }
+    if (t->n_vocab && !n_indexed) return lm_error(LM_EFORMAT, "%s: every piece is empty", what);
 
     int64_t n = 0;
     for (int32_t i = 0; i < t->n_vocab; i++) {
@@ -258,7 +262,7 @@ void lm_tokenizer_free(struct lm_tokenizer *t) {
     if (!t) return;
     tok_bpe_free(t);
     tok_spm_free(t);
-    shfree(t->index);
+    tok_piece_map_free(&t->index);
     if (t->piece)
         for (int32_t i = 0; i < t->n_vocab; i++)
             if (t->piece[i] != empty_piece) free(t->piece[i]);
@@ -274,19 +278,8 @@ void lm_tokenizer_free(struct lm_tokenizer *t) {
 /* ---- queries ---- */
 
 int32_t tok_find(const struct lm_tokenizer *t, const char *s, size_t n) {
-    if (n == 0 || !t->index) return -1;
-    char small[128], *key = small;
-    if (n >= sizeof small && !(key = malloc(n + 1))) return -1;
-    memcpy(key, s, n);
-    key[n] = '\0';
-    int32_t id = -1;
-    if (strlen(key) == n) { /* the _ts lookup: shgeti would write into the shared map */
-        ptrdiff_t i;
-        stbds_hmget_key_ts(t->index, sizeof *t->index, key, sizeof(char *), &i, STBDS_HM_STRING);
-        if (i >= 0) id = t->index[i].value;
-    }
-    if (key != small) free(key);
-    return id;
+    if (n == 0) return -1;
+    return tok_piece_map_get(&t->index, (const char *const *)t->piece, t->piece_len, s, n);
 }
 
 enum lm_tok_kind lm_tokenizer_kind(const struct lm_tokenizer *t) { return t->kind; }
