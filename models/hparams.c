@@ -571,6 +571,23 @@ static lm_status st_pooling(const char *dir, struct lm_hparams *hp) {
         {"pooling_mode_lasttoken", LM_POOLING_LAST}, {"pooling_mode_max_tokens", -1},
         {"pooling_mode_mean_sqrt_len_tokens", -1},   {"pooling_mode_weightedmean_tokens", -1}};
     int n_on = 0;
+    /* sentence-transformers 5+ writes one string instead of the flags */
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(pc, "pooling_mode");
+    if (cJSON_IsString(mode)) {
+        static const struct {
+            const char *name;
+            enum lm_pooling p;
+        } names[] = {
+            {"cls", LM_POOLING_CLS}, {"mean", LM_POOLING_MEAN}, {"lasttoken", LM_POOLING_LAST}};
+        bool known = false;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (!strcmp(mode->valuestring, names[i].name)) hp->pooling = names[i].p, known = true;
+        if (!known)
+            st = lm_error(LM_EUNSUPPORTED,
+                          "%s: pooling_mode \"%s\" is not supported (cls, mean or lasttoken)", cfg,
+                          mode->valuestring);
+        n_on = 1;
+    }
     for (size_t i = 0; i < sizeof modes / sizeof modes[0] && !st; i++) {
         if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pc, modes[i].key))) continue;
         if (modes[i].mode < 0 || ++n_on > 1)

@@ -89,7 +89,14 @@ lm_status lm_model_weight(struct lm_model *m, struct lm_tensor *t, bool required
     }
     if (s == LM_ENOTFOUND) return lm_error(s, "%s: tensor %s is missing", m->name, shown);
     if (s) return s;
-    /* A trailing dim of 1 (HF [C, 1, L] conv weights, GGUF 1-row matrices) is not a dim. */
+    /* HF keeps lfm2's depthwise conv weight as [C, 1, L] (ne {L, 1, C}): drop the middle 1. */
+    if (ndim == 2 && t->ndim == 3 && t->ne[1] == 1) {
+        int64_t ne2[2] = {t->ne[0], t->ne[2]};
+        const char *nm = t->name;
+        if ((s = lm_tensor_reshape(t, t, 2, ne2))) return s;
+        t->name = nm;
+    }
+    /* Trailing dims of 1 are not dims (a one-row matrix, a [1, n] vector). */
     int tdim = t->ndim;
     while (tdim > 1 && t->ne[tdim - 1] == 1)
         tdim--;
@@ -109,12 +116,6 @@ lm_status lm_model_weight(struct lm_model *m, struct lm_tensor *t, bool required
                      (long long)ne[i]);
         return lm_error(LM_EFORMAT, "%s: tensor %s has shape {%s}, expected {%s}", m->name, shown,
                         got, exp);
-    }
-    if (ndim == 2 && t->ndim == 3) { /* {L, 1, C} -> {L, C} */
-        int64_t ne2[2] = {t->ne[0], t->ne[2] * t->ne[1]};
-        const char *nm = t->name;
-        if ((s = lm_tensor_reshape(t, t, 2, ne2))) return s;
-        t->name = nm;
     }
     if (want == 1 && (s = to_f32(m, t))) return s;
     m->weight_bytes += lm_tensor_nbytes(t);
