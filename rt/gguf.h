@@ -93,6 +93,41 @@ lm_status lm_gguf_tensor_info(const struct lm_gguf *g, int64_t i, struct lm_gguf
 uint32_t lm_gguf_alignment(const struct lm_gguf *g);
 int32_t lm_gguf_n_parts(const struct lm_gguf *g);
 
+/* ---- writer (rt/gguf_write.c): GGUF v3, streamed ----------------------------------------------
+ * open -> set_* / copy_kv / remove / add_tensor (any order) -> begin_data -> write the tensors'
+ * bytes in add order, in chunks of any size -> finish. Keys keep the order they were first set
+ * in; setting one again replaces its value. finish (which also frees) reports a short tensor or
+ * an I/O error naming the path and then removes the partial file; free abandons a writer (and
+ * its file). After an error every call returns it again. */
+struct lm_gguf_writer;
+lm_status lm_gguf_writer_open(const char *path, struct lm_gguf_writer **out);
+lm_status lm_gguf_writer_set_scalar(struct lm_gguf_writer *w, const char *key,
+                                    enum lm_gguf_type type, const void *val);
+lm_status lm_gguf_writer_set_u32(struct lm_gguf_writer *w, const char *key, uint32_t v);
+lm_status lm_gguf_writer_set_i32(struct lm_gguf_writer *w, const char *key, int32_t v);
+lm_status lm_gguf_writer_set_f32(struct lm_gguf_writer *w, const char *key, float v);
+lm_status lm_gguf_writer_set_bool(struct lm_gguf_writer *w, const char *key, bool v);
+lm_status lm_gguf_writer_set_str(struct lm_gguf_writer *w, const char *key, const char *str,
+                                 size_t len);
+/* A numeric array: n elements of type, host (= little-endian) order, bools as bytes 0/1. */
+lm_status lm_gguf_writer_set_arr(struct lm_gguf_writer *w, const char *key, enum lm_gguf_type type,
+                                 const void *data, uint64_t n);
+/* A string array; lens NULL = strlen of each. */
+lm_status lm_gguf_writer_set_arr_str(struct lm_gguf_writer *w, const char *key,
+                                     const char *const *strs, const size_t *lens, uint64_t n);
+/* Key i of g with its value, any type (nested arrays included). */
+lm_status lm_gguf_writer_copy_kv(struct lm_gguf_writer *w, const struct lm_gguf *g, int64_t i);
+lm_status lm_gguf_writer_remove(struct lm_gguf_writer *w, const char *key); /* absent: no-op */
+/* Declare a tensor: name < 64 bytes, unique; ggml_type any known GGML id; ne[0] whole blocks. */
+lm_status lm_gguf_writer_add_tensor(struct lm_gguf_writer *w, const char *name, int32_t ggml_type,
+                                    int ndim, const int64_t *ne);
+lm_status lm_gguf_writer_begin_data(struct lm_gguf_writer *w);
+lm_status lm_gguf_writer_write(struct lm_gguf_writer *w, const void *data, size_t n);
+/* Name of the tensor the next bytes go to (NULL before begin_data or when all are written). */
+const char *lm_gguf_writer_current(const struct lm_gguf_writer *w);
+lm_status lm_gguf_writer_finish(struct lm_gguf_writer *w);
+void lm_gguf_writer_free(struct lm_gguf_writer *w);
+
 /* Shared by the parser and the getters: integer value of a scalar integer kv, as a sign and
  * magnitude pair; false for non-integer types. */
 bool gguf_kv_int(const struct gguf_kv *kv, bool *neg, uint64_t *mag);

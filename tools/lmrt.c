@@ -5,6 +5,7 @@
  *   lmrt info MODEL [--json]
  *   lmrt tokenize -m MODEL [--no-special] [--decode]
  *   lmrt pull NAME... [--force] | --list
+ *   lmrt quantize IN.gguf OUT.gguf TYPE / lmrt convert HF_DIR OUT.gguf [--outtype T]
  *
  * Adding a subcommand: write tools/cmd_<name>.c with int cmd_<name>(int, char **), declare it
  * in tools/cli.h, add a row to `commands` below, re-run ./configure.
@@ -23,10 +24,16 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"run", cmd_run, "[-m MODEL] -p TEXT [-n N] [sampling]: complete a prompt, streaming"},
+    {"chat", cmd_chat, "[-m MODEL] [--system TEXT]: talk through the model's chat template"},
+    {"embed", cmd_embed, "[-m MODEL] [--pooling P]: one text per line -> one JSON vector"},
+    {"bench", cmd_bench, "[-m MODEL] [-p 512] [-n 128] [-t 1,2]: prefill / decode tok/s TSV"},
     {"info", cmd_info, "MODEL [--json]: architecture, hyper-parameters, tokenizer, tensors"},
     {"tokenize", cmd_tokenize,
      "-m MODEL [--no-special] [--decode]: stdin text -> JSON ids (or JSON ids -> text)"},
     {"pull", cmd_pull, "NAME... [--force] | --list: fetch known models into the cache"},
+    {"quantize", cmd_quantize, "IN.gguf OUT.gguf TYPE: requantize a GGUF file"},
+    {"convert", cmd_convert, "HF_DIR OUT.gguf [--outtype T]: Hugging Face directory -> GGUF"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
