@@ -221,6 +221,11 @@ START_TEST(bad_registry_entries_are_named) {
          " \"files\": [{\"path\": \"f\", \"sha256\": \"abc\"}]}]}",
          "sha256 is not 64 hex digits"},
         {"{\"models\": [{\"name\": \"x\", \"dir\": \"x\", \"files\": [\"f\"]}]}", "no source"},
+        {"{\"models\": [{\"name\": \"x\", \"kind\": \"llm\", \"dir\": \"x\", \"hf_repo\":"
+         " \"a/b\", \"files\": [\"f\"]}]}",
+         "kind 'llm'"},
+        {"{\"models\": [{\"name\": \"x\", \"dir\": \"x\", \"hf_repo\": \"a/b\", \"files\": [7]}]}",
+         "file 0"},
         {"{\"models\": [{\"name\": \"x\", \"dir\": \"x\", \"files\": [\"f\"], \"wheel\":"
          " {\"package\": \"p\", \"version\": \"1\", \"sha256\": \"" SHA_A
          "\", \"prefix\": \"../\"}}]}",

