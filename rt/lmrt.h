@@ -561,9 +561,11 @@ bool lm_stop_push(struct lm_stop *st, const char *piece, size_t len, struct lm_t
 void lm_stop_flush(struct lm_stop *st, struct lm_text *out); /* at the end: release the rest */
 
 /* ---- chat templates (models/chat.c) -------------------------------------------------------
- * The families lmrt runs, rendered in C (no Jinja engine): "chatml" (SmolLM2 and other
- * <|im_start|> models), "lfm2", "mistral" ([INST]), "llama3". Detection reads the model's
- * tokenizer.chat_template; the output equals what transformers' apply_chat_template gives. */
+ * The families lmrt runs, rendered in C (no Jinja engine): "chatml" (plain <|im_start|> turns),
+ * "smollm2" (chatml plus SmolLM2's default system message), "lfm2", "mistral" ([INST], v0.1 /
+ * v0.2), "llama3" (3.1 / 3.2 / 3.3). Detection reads the model's tokenizer.chat_template; the
+ * output equals what transformers' apply_chat_template gives. The output carries BOS where the
+ * template writes it: tokenize it with LM_TOK_PARSE_SPECIAL and without LM_TOK_ADD_SPECIAL. */
 struct lm_chat_msg {
     const char *role; /* "system", "user", "assistant" */
     const char *content;

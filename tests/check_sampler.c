@@ -326,6 +326,41 @@ START_TEST(bias_chain) {
 }
 END_TEST
 
+/* Ties between changed and unchanged logits go to the lowest id too; +inf logits share the draw. */
+START_TEST(ties_and_infinities) {
+    enum { N = 50 };
+    float l[N];
+    for (int i = 0; i < N; i++)
+        l[i] = (float)(i % 5);
+    l[30] = 9, l[7] = 8.5f; /* 7 + 0.5 ties 30 */
+    struct lm_logit_bias b[] = {{7, 0.5f}};
+    for (int mode = 0; mode < 2; mode++) {
+        struct lm_sampler_params p = plain(mode ? 1.0f : 0); /* greedy, and top-k 1 */
+        p.top_k = mode, p.bias = b, p.n_bias = 1;
+        struct lm_sampler *s = make(&p, N);
+        int32_t t;
+        ck_assert_int_eq(lm_sampler_sample(s, l, &t), LM_OK);
+        ck_assert_int_eq(t, 7);
+        lm_sampler_free(s);
+    }
+    l[40] = INFINITY, l[12] = INFINITY;
+    for (int k = 0; k < 2; k++) {
+        struct lm_sampler_params p = plain(0.7f);
+        p.top_k = k ? 20 : 0, p.top_p = 0.9f, p.min_p = 0.1f;
+        struct lm_sampler *s = make(&p, N);
+        int n40 = 0;
+        for (int d = 0; d < 2000; d++) {
+            int32_t t;
+            ck_assert_int_eq(lm_sampler_sample(s, l, &t), LM_OK);
+            ck_assert(t == 40 || t == 12);
+            n40 += t == 40;
+        }
+        ck_assert(n40 > 800 && n40 < 1200);
+        lm_sampler_free(s);
+    }
+}
+END_TEST
+
 /* ---- each filter alone, then the chain ---- */
 
 START_TEST(top_k_alone) {
@@ -874,6 +909,7 @@ int main(void) {
     tcase_add_test(tc, greedy);
     tcase_add_test(tc, bias);
     tcase_add_test(tc, bias_chain);
+    tcase_add_test(tc, ties_and_infinities);
     tcase_add_test(tc, top_k_alone);
     tcase_add_test(tc, top_p_alone);
     tcase_add_test(tc, top_p_flat);

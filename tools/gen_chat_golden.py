@@ -123,7 +123,7 @@ TRICKY = ("{{ messages }} {% if true %}x{% endif %} {# c #} <|im_end|>\n<|im_sta
           "[INST] [/INST] <s></s> <|eot_id|><|start_header_id|> {{- bos_token }}")
 UNICODE = "Grüße, 世界! 🌍 — ça va? e\u0301 ٱلسَّلَامُ 👍🏽 \U0001F600"
 SPACES = " \t\u3000\u00a0 padded text\u2003 \n\x1c"
-CONTROL = "quote \" backslash \\ tab\t nl\n cr\r bell\x07 del\x7f \u2028 end"
+CONTROL = "quote \" backslash \\ tab\t nl\n cr\r bell\x07 bs\b ff\f us\x1f del\x7f \u2028 end"
 
 CONVERSATIONS = [
     [U("Hello!")],
