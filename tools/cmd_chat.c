@@ -21,7 +21,7 @@ static void usage(FILE *f) {
             "  talk to MODEL: one line on stdin is one message; /reset forgets, /exit ends\n"
             "  -m MODEL     .gguf, HF directory or pulled name (default: the default text model)\n"
             "  --system S   a system message\n"
-            "  --template NAME  chatml, lfm2, mistral or llama3 (default: from the model)\n"
+            "  --template NAME  chatml, smollm2, lfm2, mistral or llama3 (default: from the model)\n"
             "  -n N         most tokens per reply (default 1024; -1 = until the end token)\n"
             "  -t THREADS   worker threads (default: physical cores)\n"
             "  --ctx N      context length (default: the model's, at most 4096)\n"

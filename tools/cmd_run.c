@@ -22,7 +22,7 @@ static void usage(FILE *f) {
             "  --ctx N      context length (default: the model's, at most 4096)\n"
             "  --chat       treat TEXT as a user message through the chat template\n"
             "  --system S   with --chat: a system message\n"
-            "  --template NAME  with --chat: chatml, lfm2, mistral or llama3\n"
+            "  --template NAME  with --chat: chatml, smollm2, lfm2, mistral or llama3\n"
             "                   (default: detected from the model)\n"
             "%s",
             cli_sampling_help);
