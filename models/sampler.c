@@ -4,10 +4,11 @@
  * repetition / presence / frequency penalties over the last penalty_last_n accepted tokens, then
  * greedy (temp <= 0: the largest logit, ties to the lowest id) or top-k, top-p, min-p,
  * temperature and a draw from xoshiro256** seeded by splitmix64(seed). The same seed, history
- * and logits give the same token on every machine: the draw uses doubles and a fixed candidate
- * order. Logits are never modified; NaN logits count as -inf (never picked); when every token is
- * -inf the call fails with LM_ERANGE instead of inventing one. A +inf logit wins outright (the
- * +inf tokens share the mass equally).
+ * and logits give the same token, run after run: the generator is ours, the candidate order is
+ * fixed and sums are in f64 (weights use libm's expf, so another libm may differ in the last
+ * bit of a weight, never in more). Logits are never modified; NaN logits count as -inf (never
+ * picked); when every token is -inf the call fails with LM_ERANGE instead of inventing one. A +inf
+ * logit wins outright (the +inf tokens share the mass equally).
  *
  * Cost: everything is preallocated at create (n_vocab scratch), so a call allocates nothing and
  * never copies the vocabulary: bias and penalties touch only their own ids (flagged values read
