@@ -106,6 +106,37 @@ class LlamaCpp:
         return res
 
 
+def e2e(path, threads):
+    """`lmrt run` with a 2048-token context on a 16-token prompt: peak RSS against file size +
+    KV cache + 64 MiB, and the time from process start to the first generated token."""
+    import gguf
+    import re
+
+    prompt = "Write one sentence about the sea and the wind in the old harbour town."
+    r = gguf.GGUFReader(path)
+    meta = {f.name: f for f in r.fields.values()}
+    arch = bytes(meta["general.architecture"].parts[-1]).decode()
+    n_layer = int(meta[arch + ".block_count"].parts[-1][0])
+    n_embd = int(meta[arch + ".embedding_length"].parts[-1][0])
+    n_head = int(meta[arch + ".attention.head_count"].parts[-1][0])
+    n_kv = int(meta[arch + ".attention.head_count_kv"].parts[-1][0])
+    kv_bytes = 2 * n_layer * (n_embd // n_head) * n_kv * 2048 * 4  # f32 K and V
+    best_ttft, peak = None, 0
+    for _ in range(5):
+        out = subprocess.run(["/usr/bin/time", "-f", "maxrss %M", LMRT, "run", "-m", path,
+                              "--ctx", "2048", "-t", str(threads), "-p", prompt, "-n", "32",
+                              "--temp", "0"], capture_output=True, text=True, check=True)
+        ttft = float(re.search(r"first token (\d+) ms", out.stderr).group(1))
+        best_ttft = ttft if best_ttft is None else min(best_ttft, ttft)
+        peak = max(peak, int(re.search(r"maxrss (\d+)", out.stderr).group(1)) * 1024)
+    size = os.path.getsize(path)
+    bound = size + kv_bytes + 64 * 2**20
+    print("e2e\t%s\tthreads %d\tfirst token %.0f ms (bar 150)\tpeak RSS %.1f MiB <= file %.1f + "
+          "KV %.1f + 64 = %.1f MiB: %s" % (os.path.basename(path), threads, best_ttft,
+                                           peak / 2**20, size / 2**20, kv_bytes / 2**20,
+                                           bound / 2**20, "yes" if peak <= bound else "NO"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default="")
@@ -113,6 +144,7 @@ def main():
     ap.add_argument("-p", type=int, default=512)
     ap.add_argument("-n", type=int, default=128)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--e2e", action="store_true", help="also time-to-first-token and peak RSS")
     a = ap.parse_args()
     models = a.models.split(",") if a.models else default_models()
     print("model\tthreads\ttest\tlmrt_tok_s\tllamacpp_tok_s\tratio\tGB_per_tok\tpeak_GB_s"
@@ -138,6 +170,9 @@ def main():
                                                               theirs[test],
                                                               ours[test] / theirs[test], roof))
                 sys.stdout.flush()
+    if a.e2e:
+        for t in (int(x) for x in a.threads.split(",")):
+            e2e(models[0], t)
 
 
 if __name__ == "__main__":
