@@ -35,6 +35,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import golden_refs as gr  # noqa: E402
 import golden_text as gt  # noqa: E402
 
+gr.require("torch", "transformers", "sentence_transformers", "tokenizers", "sentencepiece",
+           "llama_cpp")
 import torch  # noqa: E402
 
 SEED = 20261123
