@@ -177,6 +177,7 @@ def main():
     ap.add_argument("--work", default="build/golden-work")
     ap.add_argument("--prompts", type=int, default=10)
     a = ap.parse_args()
+    gr.require("torch", "transformers", "llama_cpp")
     import torch
 
     torch.set_num_threads(2)

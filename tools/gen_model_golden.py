@@ -35,6 +35,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import golden_refs as gr  # noqa: E402
 import golden_text as gt  # noqa: E402
 
+gr.require("torch", "transformers", "sentence_transformers", "tokenizers", "sentencepiece",
+           "llama_cpp")
 import torch  # noqa: E402
 
 SEED = 20261123
@@ -64,13 +66,20 @@ BERT_TEXTS = [
 # Tokenizers
 
 
+def fresh_dir(d):
+    """An empty directory: transformers prefers a stale tokenizer.json to the file just
+    trained, so nothing of an earlier run may stay."""
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+
+
 def make_spm(tokdir, vocab=384):
     """SentencePiece BPE with byte fallback (the Llama / Mistral kind): tokenizer.model for the
     converter, tokenizer.json (transformers' conversion of it) for transformers and lmrt."""
     import sentencepiece as spm
     from transformers import AutoTokenizer
 
-    os.makedirs(tokdir, exist_ok=True)
+    fresh_dir(tokdir)
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(gt.SENTENCES + gt.PROMPTS), model_prefix=os.path.join(tokdir, "tokenizer"),
         vocab_size=vocab, model_type="bpe", byte_fallback=True, character_coverage=0.9995,
@@ -117,7 +126,7 @@ def make_bpe_lfm2(tokdir, lfm2_json, vocab=384):
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|startoftext|>",
                                    eos_token="<|im_end|>", pad_token="<|pad|>",
                                    model_max_length=128)
-    os.makedirs(tokdir, exist_ok=True)
+    fresh_dir(tokdir)
     fast.save_pretrained(tokdir)
     return fast
 
@@ -127,12 +136,17 @@ def make_wordpiece(tokdir, vocab=320):
     from tokenizers import BertWordPieceTokenizer
     from transformers import AutoTokenizer
 
-    os.makedirs(tokdir, exist_ok=True)
+    fresh_dir(tokdir)
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     t = BertWordPieceTokenizer(lowercase=True)
     t.train_from_iterator(gt.SENTENCES, vocab_size=vocab, min_frequency=1, limit_alphabet=100,
-                          special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
-                          show_progress=False)
-    t.save_model(tokdir)
+                          special_tokens=specials, show_progress=False)
+    # The trainer's set of pieces is the same run to run but its id order is not (hash-map
+    # iteration): write them in a fixed order (WordPiece matching does not depend on ids).
+    rest = sorted((w for w in t.get_vocab() if w not in specials),
+                  key=lambda w: (w.startswith("##"), len(w), w))
+    with open(os.path.join(tokdir, "vocab.txt"), "w", encoding="utf-8") as f:
+        f.write("".join(w + "\n" for w in specials + rest))
     gr.save_json(os.path.join(tokdir, "tokenizer_config.json"),
                  {"tokenizer_class": "BertTokenizer", "do_lower_case": True,
                   "model_max_length": 64})

@@ -129,6 +129,7 @@ def main():
     ap.add_argument("--work", default="build/golden-work")
     ap.add_argument("--only", default="smollm2,minilm")
     a = ap.parse_args()
+    gr.require("torch", "transformers", "sentence_transformers", "llama_cpp")
     os.makedirs(a.out, exist_ok=True)
     os.makedirs(a.work, exist_ok=True)
     only = a.only.split(",")

@@ -44,6 +44,25 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
+PIP = {"torch": "torch", "transformers": "transformers", "sentence_transformers":
+       "sentence-transformers", "tokenizers": "tokenizers", "sentencepiece": "sentencepiece",
+       "llama_cpp": "llama-cpp-python", "safetensors": "safetensors"}
+
+
+def require(*mods):
+    """Stop with the pip command that installs what is missing (llama-cpp-python builds
+    llama.cpp from source: CMAKE_BUILD_PARALLEL_LEVEL=1 keeps a shared machine usable)."""
+    missing = []
+    for m in mods:
+        try:
+            __import__(m)
+        except ImportError:
+            missing.append(PIP.get(m, m))
+    if missing:
+        raise SystemExit("golden: missing Python packages; install them with\n"
+                         "  pip install " + " ".join(missing))
+
+
 def versions():
     """Versions of every peer that produced a number, for ref.json files."""
     out = {"python": sys.version.split()[0], "numpy": np.__version__}
