@@ -95,6 +95,7 @@ lm_status lm_convert_quant_plan(const struct lm_gguf *g, enum lm_dtype target, i
         if (lm_gguf_get_u32(g, key, &bc) == LM_OK && bc <= INT32_MAX) n_ffn_down = (int)bc;
     }
     lm_clear_error();
+    int64_t n_short = 0;
     for (int64_t i = 0; i < n; i++) {
         struct lm_gguf_tensor_info info;
         lm_gguf_tensor_info(g, i, &info);
@@ -128,16 +129,22 @@ lm_status lm_convert_quant_plan(const struct lm_gguf *g, enum lm_dtype target, i
                     if (t == gguf_id(LM_Q4_K) || t == gguf_id(LM_Q5_K) || t == gguf_id(LM_Q6_K))
                         t = gguf_id(LM_Q8_0);
                     if (info.ne[0] % blck_of(t)) t = gguf_id(LM_F16);
-                    lm_log(LM_LOG_WARN, "quantize: %s: rows of %lld are not whole %s blocks: %s",
+                    lm_log(LM_LOG_INFO, "quantize: %s: rows of %lld are not whole %s blocks: %s",
                            name, (long long)info.ne[0], gguf_type_info(was)->name,
                            gguf_type_info(t)->name);
                     fb = true;
+                    n_short++;
                 }
             }
         }
         types[i] = t;
         if (fallback) fallback[i] = fb;
     }
+    if (n_short)
+        lm_log(LM_LOG_WARN,
+               "quantize: %lld tensors have rows that are not whole blocks of the type planned "
+               "for them: stored as q8_0 or f16 instead (LMRT_LOG=info lists them)",
+               (long long)n_short);
     return LM_OK;
 }
 
