@@ -168,8 +168,9 @@ START_TEST(quant_plan_q4_k) {
             ck_assert_int_eq(types[i], ti.ggml_type);
             ck_assert(!fb[i]);
         } else if (strstr(ti.name, "ffn_down")) {
-            int nl = 30;
-            bool more = i_down < nl / 8 || i_down >= 7 * nl / 8 || (i_down - nl / 8) % 3 == 2;
+            /* llama.cpp visits tensors by layer, so its counter is the layer number */
+            int nl = 30, il = atoi(ti.name + 4);
+            bool more = il < nl / 8 || il >= 7 * nl / 8 || (il - nl / 8) % 3 == 2;
             ck_assert_int_eq(types[i], more ? 14 : 12);
             n_q6 += more, n_q4 += !more, i_down++;
         } else {

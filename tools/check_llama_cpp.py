@@ -7,6 +7,9 @@ Makes GGUF files with `lmrt quantize` (SmolLM2-135M Q4_1 -> q8_0, q4_0, f16) and
     file, printing the text (the quantized files need not agree with each other token for token);
   - embeds sentences with the converted MiniLM files and compares them with sentence-transformers
     on the same directory (cosine; fails below --min-cos);
+compares `lmrt quantize` with llama.cpp's own quantizer (llama_model_quantize) on the same input:
+the same keys, tensor order and types (except Q5_0/Q5_1, which lmrt does not write: Q8_0 there),
+and reports how many tensors are byte-identical;
 and, when given --converter (llama.cpp's convert_hf_to_gguf.py from the llama-cpp-python sdist,
 which needs torch), converts MiniLM with it too and compares its keys and tensors with ours.
 Exit status 1 on any failure. Nothing here runs in `ninja test` (it needs the Python peers).
@@ -68,6 +71,42 @@ def compare_gguf(ours, theirs):
     return bad == 0
 
 
+def quantize_vs_llama_cpp(lmrt, src, out):
+    import ctypes
+    import numpy as np
+    import llama_cpp
+    from gguf import GGUFReader
+
+    ftypes = {"q8_0": 7, "q4_0": 2, "q4_1": 3, "f16": 1, "q4_k": 15, "q5_k": 17, "q6_k": 18}
+    ok = True
+    for name, ft in ftypes.items():
+        theirs, ours = os.path.join(out, f"llama-cpp-{name}.gguf"), os.path.join(out, f"lmrt-{name}.gguf")
+        p = llama_cpp.llama_model_quantize_default_params()
+        p.ftype, p.allow_requantize = ft, True
+        if llama_cpp.llama_model_quantize(src.encode(), theirs.encode(), ctypes.byref(p)) != 0:
+            print(f"{name}: llama.cpp's quantizer failed")
+            ok = False
+            continue
+        subprocess.run([lmrt, "quantize", src, ours, name], check=True, stderr=subprocess.DEVNULL)
+        a, b = GGUFReader(theirs), GGUFReader(ours)
+        ka = {k: f.contents() for k, f in a.fields.items() if not k.startswith("GGUF.")}
+        kb = {k: f.contents() for k, f in b.fields.items() if not k.startswith("GGUF.")}
+        ta, tb = a.tensors, b.tensors
+        bad = [k for k in set(ka) | set(kb) if ka.get(k) != kb.get(k)]
+        bad += ["tensor order"] if [t.name for t in ta] != [t.name for t in tb] else []
+        same_bytes = 0
+        for x, y in zip(ta, tb):
+            tx, ty = x.tensor_type.name, y.tensor_type.name
+            if tx != ty and not (tx in ("Q5_0", "Q5_1") and ty == "Q8_0"):
+                bad.append(f"{x.name}: {tx} vs {ty}")
+            same_bytes += np.array_equal(np.asarray(x.data).view(np.uint8),
+                                         np.asarray(y.data).view(np.uint8))
+        ok &= not bad
+        print(f"quantize {name}: keys/order/types {'agree' if not bad else 'DIFFER: ' + str(bad[:4])}; "
+              f"{same_bytes}/{len(ta)} tensors byte-identical to llama.cpp's")
+    return ok
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--lmrt", default="build/lmrt")
@@ -102,6 +141,8 @@ def main():
         res = llm(prompt, max_tokens=16, temperature=0.0)
         print(f"{name}: loads; greedy: {res['choices'][0]['text']!r}")
         del llm
+
+    ok &= quantize_vs_llama_cpp(args.lmrt, smol, out)
 
     from sentence_transformers import SentenceTransformer
     import numpy as np
