@@ -26,6 +26,10 @@ int32_t lm_convert_ftype(enum lm_dtype target);
 lm_status lm_convert_quant_plan(const struct lm_gguf *g, enum lm_dtype target, int32_t *types,
                                 bool *fallback);
 
+/* The order llama.cpp's quantizer visits and writes tensors in (by the layer number of a
+ * "blk.N." prefix, other tensors first, then by name): order[k] = index of the k-th. */
+lm_status lm_convert_quant_order(const struct lm_gguf *g, int64_t *order);
+
 /* Requantize GGUF in_path into out_path (which must not be the same file): every key copied,
  * general.file_type and general.quantization_version set, split.* keys dropped, each tensor
  * written in its planned type (bytes copied when it does not change). rep may be NULL. */

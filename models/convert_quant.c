@@ -16,6 +16,8 @@
  *    Q8_0; 32-element types -> F16. llama.cpp sends Q4_K to Q5_0 and Q5_K to Q5_1, which lmrt
  *    does not write: those go to Q8_0 instead (more bytes, never less precision), each with a
  *    warning. Then F16 when even that does not fit.
+ *  - Tensors are visited and written in llama.cpp's order (by layer number, then name), which
+ *    its per-layer counters follow.
  *  - general.file_type is llama.cpp's ftype id; general.quantization_version = 2 (ggml's
  *    GGML_QNT_VERSION); split.no / split.count / split.tensors.count are dropped (a split input
  *    becomes one file).
@@ -69,6 +71,43 @@ static int64_t blck_of(int32_t ggml_type) {
 /* llama.cpp's use_more_bits: the first and last eighth of the layers, and every third between. */
 static bool more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
 
+/* llama.cpp's tensor order: by layer ("blk.N." prefix; others first), then by name. Its
+ * per-layer counters (attn_v, ffn_down) follow this order, and its output is written in it. */
+struct ord {
+    const char *name;
+    long layer;
+    int64_t i;
+};
+
+static long layer_of(const char *name) {
+    if (strncmp(name, "blk.", 4)) return -1;
+    char *end;
+    long v = strtol(name + 4, &end, 10);
+    return end != name + 4 && *end == '.' ? v : -1;
+}
+
+static int cmp_ord(const void *pa, const void *pb) {
+    const struct ord *a = pa, *b = pb;
+    if (a->layer != b->layer) return a->layer < b->layer ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+lm_status lm_convert_quant_order(const struct lm_gguf *g, int64_t *order) {
+    int64_t n = lm_gguf_n_tensors(g);
+    struct ord *o = malloc((size_t)(n ? n : 1) * sizeof *o);
+    if (!o) return lm_error(LM_ENOMEM, "quantize: ordering %lld tensors", (long long)n);
+    for (int64_t i = 0; i < n; i++) {
+        struct lm_gguf_tensor_info info;
+        lm_gguf_tensor_info(g, i, &info);
+        o[i] = (struct ord){info.name, layer_of(info.name), i};
+    }
+    qsort(o, (size_t)n, sizeof *o, cmp_ord);
+    for (int64_t k = 0; k < n; k++)
+        order[k] = o[k].i;
+    free(o);
+    return LM_OK;
+}
+
 lm_status lm_convert_quant_plan(const struct lm_gguf *g, enum lm_dtype target, int32_t *types,
                                 bool *fallback) {
     int32_t ftype = lm_convert_ftype(target);
@@ -95,7 +134,11 @@ lm_status lm_convert_quant_plan(const struct lm_gguf *g, enum lm_dtype target, i
         if (lm_gguf_get_u32(g, key, &bc) == LM_OK && bc <= INT32_MAX) n_ffn_down = (int)bc;
     }
     lm_clear_error();
-    for (int64_t i = 0; i < n; i++) {
+    int64_t n_short = 0, *order = malloc((size_t)(n ? n : 1) * sizeof *order);
+    if (!order) return lm_error(LM_ENOMEM, "quantize: ordering %lld tensors", (long long)n);
+    lm_convert_quant_order(g, order);
+    for (int64_t k = 0; k < n; k++) {
+        int64_t i = order[k];
         struct lm_gguf_tensor_info info;
         lm_gguf_tensor_info(g, i, &info);
         const char *name = info.name;
@@ -128,16 +171,23 @@ lm_status lm_convert_quant_plan(const struct lm_gguf *g, enum lm_dtype target, i
                     if (t == gguf_id(LM_Q4_K) || t == gguf_id(LM_Q5_K) || t == gguf_id(LM_Q6_K))
                         t = gguf_id(LM_Q8_0);
                     if (info.ne[0] % blck_of(t)) t = gguf_id(LM_F16);
-                    lm_log(LM_LOG_WARN, "quantize: %s: rows of %lld are not whole %s blocks: %s",
+                    lm_log(LM_LOG_INFO, "quantize: %s: rows of %lld are not whole %s blocks: %s",
                            name, (long long)info.ne[0], gguf_type_info(was)->name,
                            gguf_type_info(t)->name);
                     fb = true;
+                    n_short++;
                 }
             }
         }
         types[i] = t;
         if (fallback) fallback[i] = fb;
     }
+    free(order);
+    if (n_short)
+        lm_log(LM_LOG_WARN,
+               "quantize: %lld tensors have rows that are not whole blocks of the type planned "
+               "for them: stored as q8_0 or f16 instead (LMRT_LOG=info lists them)",
+               (long long)n_short);
     return LM_OK;
 }
 
@@ -207,17 +257,20 @@ lm_status lm_convert_quantize(const char *in_path, const char *out_path, enum lm
     struct lm_gguf_writer *w = NULL;
     int64_t n = 0;
     int32_t *types = NULL;
+    int64_t *order = NULL;
     bool *fb = NULL;
     lm_status s = lm_gguf_open(in_path, &g);
     if (s) return s;
     n = lm_gguf_n_tensors(g);
     types = malloc((size_t)(n ? n : 1) * sizeof *types);
     fb = malloc((size_t)(n ? n : 1) * sizeof *fb);
-    if (!types || !fb) {
+    order = malloc((size_t)(n ? n : 1) * sizeof *order);
+    if (!types || !fb || !order) {
         s = lm_error(LM_ENOMEM, "quantize: no memory for %lld tensor types", (long long)n);
         goto done;
     }
-    if ((s = lm_convert_quant_plan(g, target, types, fb))) goto done;
+    if ((s = lm_convert_quant_plan(g, target, types, fb)) || (s = lm_convert_quant_order(g, order)))
+        goto done;
     /* every tensor that changes type must be readable before anything is written */
     for (int64_t i = 0; i < n; i++) {
         struct lm_gguf_tensor_info info;
@@ -234,13 +287,15 @@ lm_status lm_convert_quantize(const char *in_path, const char *out_path, enum lm
         if (!dropped_key(lm_gguf_kv_key(g, i))) s = lm_gguf_writer_copy_kv(w, g, i);
     if (!s) s = lm_gguf_writer_set_u32(w, "general.quantization_version", 2);
     if (!s) s = lm_gguf_writer_set_u32(w, "general.file_type", (uint32_t)ftype);
-    for (int64_t i = 0; !s && i < n; i++) {
+    for (int64_t k = 0; !s && k < n; k++) { /* in llama.cpp's order */
+        int64_t i = order[k];
         struct lm_gguf_tensor_info info;
         lm_gguf_tensor_info(g, i, &info);
         s = lm_gguf_writer_add_tensor(w, info.name, types[i], info.ndim, info.ne);
     }
     if (!s) s = lm_gguf_writer_begin_data(w);
-    for (int64_t i = 0; !s && i < n; i++) {
+    for (int64_t k = 0; !s && k < n; k++) {
+        int64_t i = order[k];
         struct lm_gguf_tensor_info info;
         lm_gguf_tensor_info(g, i, &info);
         r.bytes_in += info.nbytes;
@@ -269,6 +324,7 @@ lm_status lm_convert_quantize(const char *in_path, const char *out_path, enum lm
         w = NULL;
     }
 done:
+    free(order);
     free(types);
     free(fb);
     lm_gguf_close(g);
