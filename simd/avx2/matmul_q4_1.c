@@ -26,6 +26,7 @@
  * all of it in by the end), which carries the stream across 4 KiB pages, where the hardware
  * prefetcher stops.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "quant_legacy_avx2.h"
@@ -99,8 +100,98 @@ static inline __attribute__((always_inline)) void tile(const struct lm_mm *a, in
     }
 }
 
+/* ---- prefill GEMM ---------------------------------------------------------------------- */
+
+/* One block of a panel of 8 W rows: codes in the group layout (quant_legacy_avx2.h), and the
+ * rows' scales and mins as f32 in row order. */
+struct panel {
+    __m256i q[8];
+    __m256 d, m;
+};
+
+size_t lm_mm_q4_1_scratch_avx2(int64_t M, int64_t K) {
+    return M >= LMQ_GEMM_MIN_M ? (size_t)(K / LM_QK) * sizeof(struct panel) : 0;
+}
+
+/* W rows [n, n + nr) -> K/32 panel blocks; a tail panel repeats its last row. */
+static void pack(struct panel *p, const struct lm_mm *a, int64_t n, int nr) {
+    const int64_t nb = a->K / LM_QK;
+    const uint8_t *w0 = a->w + (size_t)n * a->ldw;
+    size_t off[8];
+    lmq_group_offsets(off, a->ldw, nr);
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *wb = w0 + (size_t)b * sizeof(struct lm_block_q4_1);
+        lmq_pack_q4_codes(p[b].q, wb + offsetof(struct lm_block_q4_1, qs), off);
+        uint16_t hd[8], hm[8];
+        for (int r = 0; r < 8; r++) {
+            const struct lm_block_q4_1 *blk = (const struct lm_block_q4_1 *)(wb + off[r]);
+            hd[r] = blk->d, hm[r] = blk->m;
+        }
+        p[b].d = lmq_f16x8(hd);
+        p[b].m = lmq_f16x8(hm);
+    }
+}
+
+/* y[m0 + i][n + r] for i < RM, r < nr, from the packed panel. */
+static inline __attribute__((always_inline)) void gemm_tile(const struct lm_mm *a,
+                                                            const struct panel *p, int64_t m0,
+                                                            const int RM, int64_t n, int nr) {
+    const int64_t nb = a->K / LM_QK;
+    const struct lm_block_q8xs *x[LMQ_GEMM_MR];
+    __m256 acc[LMQ_GEMM_MR];
+#pragma GCC unroll 4
+    for (int i = 0; i < RM; i++) {
+        x[i] = (const struct lm_block_q8xs *)(a->x + (size_t)(m0 + i) * a->ldx);
+        acc[i] = _mm256_setzero_ps();
+    }
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < nb; b++) {
+        /* s16 lanes: sum over the 8 groups of q * x pairs, each <= 2 * 15 * 127, so the total
+         * stays below 8 * 3810 = 30480: no overflow */
+        __m256i t[LMQ_GEMM_MR];
+#pragma GCC unroll 8
+        for (int g = 0; g < 8; g++) {
+            const __m256i w = _mm256_load_si256(p[b].q + g);
+#pragma GCC unroll 4
+            for (int i = 0; i < RM; i++) {
+                __m256i prod = _mm256_maddubs_epi16(w, lmq_bcast4(x[i][b].qs + 4 * g));
+                t[i] = g ? lmq_chain(_mm256_add_epi16(t[i], prod)) : prod;
+            }
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < RM; i++) {
+            __m256 f = _mm256_cvtepi32_ps(_mm256_madd_epi16(t[i], ones));
+            __m256 sc = _mm256_mul_ps(_mm256_broadcast_ss(&x[i][b].d), p[b].d);
+            __m256 mt = _mm256_mul_ps(p[b].m, _mm256_broadcast_ss(&x[i][b].s));
+            acc[i] = _mm256_add_ps(acc[i], _mm256_add_ps(_mm256_mul_ps(sc, f), mt));
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < RM; i++)
+        lmq_store_cols(a->y + (m0 + i) * a->ldy + n, acc[i], nr);
+}
+
+static void gemm(const struct lm_mm *a, int64_t n0, int64_t n1, struct panel *p) {
+    for (int64_t n = n0; n < n1; n += 8) {
+        int nr = n1 - n < 8 ? (int)(n1 - n) : 8;
+        pack(p, a, n, nr);
+        int64_t m = 0;
+        for (; m + LMQ_GEMM_MR <= a->M; m += LMQ_GEMM_MR)
+            gemm_tile(a, p, m, LMQ_GEMM_MR, n, nr);
+        switch (a->M - m) {
+        case 3: gemm_tile(a, p, m, 3, n, nr); break;
+        case 2: gemm_tile(a, p, m, 2, n, nr); break;
+        case 1: gemm_tile(a, p, m, 1, n, nr); break;
+        default: break;
+        }
+    }
+}
+
 void lm_mm_q4_1_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch) {
-    (void)scratch;
+    if (a->M >= LMQ_GEMM_MIN_M) {
+        gemm(a, n0, n1, scratch);
+        return;
+    }
     if (a->M == 1) {
         int64_t n = n0;
         for (; n + 8 <= n1; n += 8)

@@ -31,6 +31,7 @@ void lm_kernels_fill_avx2(struct lm_kernels *k) {
     k->mm[LM_Q4_0].n_step = 8;
     k->mm[LM_Q4_1].prep = lm_prep_q8xs_avx2;
     k->mm[LM_Q4_1].tile = lm_mm_q4_1_avx2;
+    k->mm[LM_Q4_1].scratch_size = lm_mm_q4_1_scratch_avx2;
     k->mm[LM_Q4_1].n_step = 8;
 
     /* matmul: K-quants against 256-blocks of 8-bit x with 16-value sums (Q8_K) */
