@@ -11,9 +11,14 @@
  * separately and each can be larger than their sum.
  * The SIMD tiles do the reference's per-block arithmetic in the reference's order (exact
  * integer block sums, then the same f32 multiplies and adds, one lane per output row), so
- * beyond that bound they must match the reference bit for bit, with 1, 2 or 3 threads.
- * Shapes: M in {1,2,3,4,5,7,16,33}, N odd and every N in 1..70, K in {32, 96, 576} (and 64,
- * 160); x strided (a transposed view and a padded row stride) and 3-D. W blocks are random bytes
+ * beyond that bound they must match the reference bit for bit, with 1, 2 or 3 threads. That
+ * holds for both AVX2 paths: the decode tiles (M < 8) and the prefill GEMM (M >= 8, packed
+ * 8-row W panels in 4 x 16 register tiles), whose tails the shapes below cover: M in
+ * {1,2,3,4,5,7,8,9,16,17,33,64,100} (every M % 4 on both sides of the switch), N odd, N % 16
+ * from 1 to 15 (a last tile of one full and one partial panel, or one partial panel alone),
+ * every N in 1..70 at M = 3 and M = 9, K in {32, 96, 576} (one block, an odd number of
+ * blocks, 18 blocks; and 64, 160); x strided (a transposed view and a padded row stride) and
+ * 3-D. W blocks are random bytes
  * (every code, Q8_0's -128 included) with scales of random sign and magnitude. A NaN or inf in x
  * makes that output row NaN. Bad shapes return LM_EINVAL naming matmul.
  */
@@ -173,13 +178,16 @@ static void run_shape(int64_t K, int64_t N, int64_t M, bool threads, struct tu_r
 
 START_TEST(matmul_shapes_m) {
     struct tu_rng r = tu_rng(21);
-    const int64_t Ms[] = {1, 2, 3, 4, 5, 7, 16, 33};
+    const int64_t Ms[] = {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 64, 100};
     const int64_t Ks[] = {32, 96, 576};
     const int64_t Ns[] = {1, 7, 19, 33, 45};
-    for (int mi = 0; mi < 8; mi++)
+    for (int mi = 0; mi < 13; mi++)
         for (int ki = 0; ki < 3; ki++)
-            for (int ni = 0; ni < 5; ni++)
-                run_shape(Ks[ki], Ns[ni], Ms[mi], ni == 4 || Ms[mi] == 5, &r);
+            for (int ni = 0; ni < 5; ni++) {
+                if (Ms[mi] >= 64 && ki == 2 && ni < 3) continue; /* the big ones: fewer */
+                /* 1..3 threads: N 45 (odd thread splits) at K 32 and 96 */
+                run_shape(Ks[ki], Ns[ni], Ms[mi], ni == 4 && ki < 2, &r);
+            }
 }
 END_TEST
 
@@ -188,6 +196,7 @@ START_TEST(matmul_every_n) {
     for (int64_t N = 1; N <= 70; N++) {
         run_shape(N % 2 ? 64 : 160, N, 1, N % 8 == 3, &r);
         run_shape(32, N, 3, N % 8 == 5, &r);
+        run_shape(N % 2 ? 32 : 96, N, 9, N % 16 == 1, &r);
     }
 }
 END_TEST
@@ -234,31 +243,40 @@ START_TEST(matmul_strided_x) {
 }
 END_TEST
 
+/* A NaN or inf in an x row makes that row's outputs NaN and leaves the others finite, on
+ * the decode tiles (M = 4) and in the GEMM (M = 10: the bad rows in a full 4-row tile and in
+ * the 2-row tail). */
 START_TEST(matmul_nonfinite_x) {
-    const int64_t K = 64, N = 11, M = 4;
+    const int64_t K = 64, N = 11, Ms[2] = {4, 10};
     struct tu_rng r = tu_rng(24);
-    float x[64 * 4], y[11 * 4];
+    float x[64 * 10], y[11 * 10];
     uint8_t w[2 * 11 * 34];
-    tu_fill(x, K * M, &r, -1, 1);
-    x[1 * K + 40] = NAN;
-    x[3 * K + 3] = -INFINITY;
     enum lm_isa lv[LM_ISA_COUNT];
     lv[0] = LM_ISA_REF;
     int nl = 1 + tu_simd_levels(lv + 1);
-    for (int t = 0; t < 3; t++) {
-        random_w(DT[t], w, K, N, &r);
-        struct lm_tensor wt = lm_tensor_2d(DT[t], K, N, w), xt = lm_tensor_2d(LM_F32, K, M, x),
-                         yt = lm_tensor_2d(LM_F32, N, M, y);
-        for (int l = 0; l < nl; l++) {
-            struct lm_ctx *ctx = tu_ctx(1, lv[l]);
-            ck_assert_int_eq(lm_matmul(&yt, &xt, &wt, ctx), LM_OK);
-            for (int64_t m = 0; m < M; m++)
-                for (int64_t n = 0; n < N; n++)
-                    ck_assert_msg(m % 2 ? isnan(y[m * N + n]) : isfinite(y[m * N + n]),
-                                  "%s %s y[%lld][%lld] = %g", lm_isa_name(lv[l]),
-                                  lm_dtype_name(DT[t]), (long long)m, (long long)n,
-                                  (double)y[m * N + n]);
-            lm_ctx_free(ctx);
+    for (int mi = 0; mi < 2; mi++) {
+        const int64_t M = Ms[mi];
+        tu_fill(x, K * M, &r, -1, 1);
+        x[1 * K + 40] = NAN;
+        x[3 * K + 3] = -INFINITY;
+        if (M > 9) x[9 * K + 63] = INFINITY;
+        for (int t = 0; t < 3; t++) {
+            random_w(DT[t], w, K, N, &r);
+            struct lm_tensor wt = lm_tensor_2d(DT[t], K, N, w), xt = lm_tensor_2d(LM_F32, K, M, x),
+                             yt = lm_tensor_2d(LM_F32, N, M, y);
+            for (int l = 0; l < nl; l++) {
+                struct lm_ctx *ctx = tu_ctx(1, lv[l]);
+                ck_assert_int_eq(lm_matmul(&yt, &xt, &wt, ctx), LM_OK);
+                for (int64_t m = 0; m < M; m++)
+                    for (int64_t n = 0; n < N; n++) {
+                        bool bad = m == 1 || m == 3 || m == 9;
+                        ck_assert_msg(bad ? isnan(y[m * N + n]) : isfinite(y[m * N + n]),
+                                      "%s %s M %lld y[%lld][%lld] = %g", lm_isa_name(lv[l]),
+                                      lm_dtype_name(DT[t]), (long long)M, (long long)m,
+                                      (long long)n, (double)y[m * N + n]);
+                    }
+                lm_ctx_free(ctx);
+            }
         }
     }
 }

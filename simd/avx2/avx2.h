@@ -131,9 +131,11 @@ void lm_q6_k_to_f32_avx2(float *y, const void *x, int64_t n);
 /* Q8_K activation rows for the K-quant matmuls (quant_q8_k.c; same bytes as lm_q8_k_prep_ref) */
 void lm_q8_k_prep_avx2(void *dst, const float *x, int64_t K);
 void lm_mm_q8_0_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+size_t lm_mm_q8_0_scratch_avx2(int64_t M, int64_t K);
 void lm_mm_q4_0_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
 size_t lm_mm_q4_0_scratch_avx2(int64_t M, int64_t K);
 void lm_mm_q4_1_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+size_t lm_mm_q4_1_scratch_avx2(int64_t M, int64_t K);
 
 /* quantize / dequantize (simd/avx2/quant_<dtype>.c) */
 void lm_q8_0_to_f32_avx2(float *y, const void *x, int64_t n);

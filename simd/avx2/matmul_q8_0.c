@@ -6,20 +6,28 @@
  * Integer dot per block, signed x signed with the sign trick: maddubs wants u8 x s8, so it
  * gets |w| (u8; a -128 from a foreign file becomes 128, still right) and x * sign(w) (s8; x
  * is never -128, so the negation cannot overflow). Pairs of products reach 2 * 128 * 127 <
- * 2^15, so maddubs never saturates; madd by ones widens to 8 int32 partials per row.
+ * 2^15, so maddubs never saturates; madd by ones widens to int32 partials. Both paths below
+ * then do, per output and in the reference's order, acc += (dx * dw) * (float)isum as two
+ * multiplies and an add (no FMA), so every output is bit-identical to lm_mm_q8_0_ref,
+ * whatever the tile or thread split.
  *
- * Tiling: MR x rows (1, or 2 for M > 1) by 8 W rows per pass over all K/32 blocks. Per block
- * the 8 rows' partials reduce (unpack + add, then across the 128-bit halves) into one vector
- * of exact block sums [r0 .. r7]; the 8 fp16 scales convert with one vcvtph2ps into the same
- * order. Then, for 8 rows at once and in the reference's order, acc += (dx * dw) * (float)isum
- * as two multiplies and an add (no FMA), so every output is bit-identical to lm_mm_q8_0_ref,
- * whatever the tile or thread split. One f32 accumulator ymm per x row. Decode (M = 1)
- * streams the 8 W rows once. M > 1: x rows in chunks that stay in L2 while the 8 W rows stay
- * in L1. Tails: groups of fewer than 8 W rows repeat the last row and drop its copies.
+ * Decode path (M < LMQ_GEMM_MIN_M): MR x rows (1, or 2 for M > 1) by 8 W rows per pass over
+ * all K/32 blocks. Per block the 8 rows' partials reduce (unpack + add, then across the
+ * 128-bit halves) into one vector of exact block sums [r0 .. r7]; the 8 fp16 scales convert
+ * with one vcvtph2ps into the same order. One f32 accumulator ymm per x row. Decode (M = 1)
+ * streams the 8 W rows once; M > 1 takes x rows in chunks that stay in L2 while the 8 W rows
+ * stay in L1. Tails: groups of fewer than 8 W rows repeat the last row and drop its copies.
  * Decode prefetch: a group's 8 W rows are contiguous, and so is the next group; while one
  * group is summed, the next is prefetched PF_LINES cache lines per block step (enough to have
  * all of it in by the end), which carries the stream across 4 KiB pages, where the hardware
  * prefetcher stops.
+ *
+ * Prefill GEMM (M >= LMQ_GEMM_MIN_M; quant_legacy_avx2.h explains the layout): a W row's 32
+ * int8 are already 8 groups of 4, so a panel block is the 8 x 8 dword transpose of 8 rows'
+ * codes plus their scales as f32 (288 bytes). Register tiles of 4 x rows by 16 W rows: per block
+ * and group, |w| once per panel vector, then per x row one broadcast and per panel sign + maddubs +
+ * madd + add into int32 sums (no s16 stage: two pairs could overflow it). Per block: convert,
+ * scale, accumulate. Tails as in matmul_q4_1.c.
  */
 #include "quant_legacy_avx2.h"
 
@@ -86,8 +94,135 @@ static inline __attribute__((always_inline)) void tile(const struct lm_mm *a, in
     }
 }
 
+/* ---- prefill GEMM ---------------------------------------------------------------------- */
+
+/* One block of a panel of 8 W rows: codes in the group layout, the rows' scales as f32. */
+struct panel {
+    __m256i q[8];
+    __m256 d;
+};
+
+size_t lm_mm_q8_0_scratch_avx2(int64_t M, int64_t K) {
+    return M >= LMQ_GEMM_MIN_M ? LMQ_GEMM_NV * (size_t)(K / LM_QK) * sizeof(struct panel) : 0;
+}
+
+/* W rows [n, n + nr) -> K/32 panel blocks; a tail panel repeats its last row. */
+static void pack(struct panel *p, const struct lm_mm *a, int64_t n, int nr) {
+    const int64_t nb = a->K / LM_QK;
+    const uint8_t *w0 = a->w + (size_t)n * a->ldw;
+    size_t off[8];
+    lmq_group_offsets(off, a->ldw, nr);
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *wb = w0 + (size_t)b * sizeof(struct lm_block_q8_0);
+        __m256i v[8];
+        uint16_t hd[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            const struct lm_block_q8_0 *blk = (const struct lm_block_q8_0 *)(wb + off[r]);
+            v[r] = _mm256_loadu_si256((const __m256i *)blk->qs);
+            hd[r] = blk->d;
+        }
+        lmq_transpose8_epi32(v);
+#pragma GCC unroll 8
+        for (int g = 0; g < 8; g++)
+            _mm256_store_si256(p[b].q + g, v[g]);
+        p[b].d = lmq_f16x8(hd);
+    }
+}
+
+/* y[m0 + i][n + 8v + r] for i < RM, v < NV, r < nr[v], from NV packed panels p[v]. */
+static inline __attribute__((always_inline)) void gemm_tile(const struct lm_mm *a,
+                                                            const struct panel *const *p,
+                                                            int64_t m0, const int RM, const int NV,
+                                                            int64_t n, const int *nr) {
+    const int64_t nb = a->K / LM_QK;
+    const struct lm_block_q8x *x[LMQ_GEMM_MR];
+    __m256 acc[LMQ_GEMM_MR][LMQ_GEMM_NV];
+#pragma GCC unroll 4
+    for (int i = 0; i < RM; i++) {
+        x[i] = (const struct lm_block_q8x *)(a->x + (size_t)(m0 + i) * a->ldx);
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++)
+            acc[i][v] = _mm256_setzero_ps();
+    }
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i t[LMQ_GEMM_MR][LMQ_GEMM_NV];
+#pragma GCC unroll 8
+        for (int g = 0; g < 8; g++) {
+            __m256i w[LMQ_GEMM_NV], wa[LMQ_GEMM_NV];
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++) {
+                w[v] = _mm256_load_si256(p[v][b].q + g);
+                wa[v] = _mm256_sign_epi8(w[v], w[v]);
+            }
+#pragma GCC unroll 4
+            for (int i = 0; i < RM; i++) {
+                const __m256i xb = lmq_bcast4(x[i][b].qs + 4 * g);
+#pragma GCC unroll 2
+                for (int v = 0; v < NV; v++) {
+                    __m256i prod = _mm256_madd_epi16(
+                        _mm256_maddubs_epi16(wa[v], _mm256_sign_epi8(xb, w[v])), ones);
+                    t[i][v] = g ? lmq_chain(_mm256_add_epi32(t[i][v], prod)) : prod;
+                }
+            }
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < RM; i++) {
+            const __m256 dx = _mm256_broadcast_ss(&x[i][b].d);
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++) {
+                __m256 sc = _mm256_mul_ps(dx, p[v][b].d);
+                acc[i][v] =
+                    _mm256_add_ps(acc[i][v], _mm256_mul_ps(sc, _mm256_cvtepi32_ps(t[i][v])));
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < RM; i++)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++)
+            lmq_store_cols(a->y + (m0 + i) * a->ldy + n + 8 * v, acc[i][v], nr[v]);
+}
+
+static inline __attribute__((always_inline)) void gemm_rows(const struct lm_mm *a,
+                                                            const struct panel *const *p,
+                                                            const int NV, int64_t n,
+                                                            const int *nr) {
+    int64_t m = 0;
+    for (; m + LMQ_GEMM_MR <= a->M; m += LMQ_GEMM_MR)
+        gemm_tile(a, p, m, LMQ_GEMM_MR, NV, n, nr);
+    switch (a->M - m) { /* LMQ_GEMM_MR = 4: 0..3 rows left */
+    case 3: gemm_tile(a, p, m, 3, NV, n, nr); break;
+    case 2: gemm_tile(a, p, m, 2, NV, n, nr); break;
+    case 1: gemm_tile(a, p, m, 1, NV, n, nr); break;
+    default: break;
+    }
+}
+
+/* Columns [n0, n1) in steps of LMQ_GEMM_NV panels: pack them, then every x row against them. */
+static void gemm(const struct lm_mm *a, int64_t n0, int64_t n1, struct panel *scratch) {
+    const int64_t nb = a->K / LM_QK;
+    const struct panel *p[LMQ_GEMM_NV] = {scratch, scratch + nb};
+    for (int64_t n = n0; n < n1;) {
+        int nv = 0, nr[LMQ_GEMM_NV];
+        for (; nv < LMQ_GEMM_NV && n + 8 * nv < n1; nv++) {
+            nr[nv] = n1 - n - 8 * nv < 8 ? (int)(n1 - n - 8 * nv) : 8;
+            pack(scratch + nv * nb, a, n + 8 * nv, nr[nv]);
+        }
+        if (nv == 2)
+            gemm_rows(a, p, 2, n, nr);
+        else
+            gemm_rows(a, p, 1, n, nr);
+        n += 8 * nv;
+    }
+}
+
 void lm_mm_q8_0_avx2(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch) {
-    (void)scratch;
+    if (a->M >= LMQ_GEMM_MIN_M) {
+        gemm(a, n0, n1, scratch);
+        return;
+    }
     if (a->M == 1) {
         int64_t n = n0;
         for (; n + 8 <= n1; n += 8)

@@ -9,6 +9,8 @@
 #ifndef LMRT_SIMD_AVX2_QUANT_LEGACY_H
 #define LMRT_SIMD_AVX2_QUANT_LEGACY_H
 
+#include <string.h>
+
 #include "../quant_legacy.h"
 #include "avx2.h"
 
@@ -192,6 +194,84 @@ lmq_prefetch_step(const uint8_t *pf, int64_t pf_lines, int64_t b, const int line
 #pragma GCC unroll 8
     for (int l = 0; l < lines; l++)
         _mm_prefetch((const char *)pf + (b * lines + l) * 64, _MM_HINT_T0);
+}
+
+/* ---- prefill GEMM helpers (M >= LMQ_GEMM_MIN_M) ------------------------------------------ */
+
+/* The decode kernels reduce each (x row, W row, block) dot product across lanes, which costs
+ * about as much as the multiplies. The GEMM moves that reduction into a one-time repack of W:
+ * a panel of 8 W rows is laid out per block as 8 vectors, vector g holding elements 4g..4g+3
+ * of each of the 8 rows (dword lane r = row r). A broadcast of x's 4 bytes 4g..4g+3 against
+ * vector g gives, through maddubs (+ madd), each row's partial sum in its own lane, so the 8
+ * group products of a block add up lane-wise to the 8 rows' exact block sums with no
+ * horizontal step. The panel is packed once per 8 W rows and reused by every x row. */
+#define LMQ_GEMM_MIN_M 8 /* M from here takes the GEMM (below, packing costs about what it saves)  \
+                          */
+#define LMQ_GEMM_MR 4    /* x rows per register tile */
+#define LMQ_GEMM_NV 2    /* panels (of 8 W rows) per register tile: 4 x 16 outputs */
+
+/* v[r] (dword g = elements 4g..4g+3 of row r) -> v[g] (dword r = the same elements of row r):
+ * an 8 x 8 transpose of dwords (unpack 32, unpack 64, then swap 128-bit halves). */
+static inline void lmq_transpose8_epi32(__m256i v[8]) {
+    __m256i t[8], s[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);     /* r r+1 dwords 0 1 | 4 5 */
+        t[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]); /* 2 3 | 6 7 */
+    }
+    for (int i = 0; i < 8; i += 4) {
+        s[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);         /* rows i..i+3, dword 0 | 4 */
+        s[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);     /* 1 | 5 */
+        s[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]); /* 2 | 6 */
+        s[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]); /* 3 | 7 */
+    }
+    for (int g = 0; g < 4; g++) {
+        v[g] = _mm256_permute2x128_si256(s[g], s[g + 4], 0x20);
+        v[g + 4] = _mm256_permute2x128_si256(s[g], s[g + 4], 0x31);
+    }
+}
+
+/* One Q4 block of 8 rows (16 nibble bytes at row r's qs: w0 + off[r]) -> 8 panel vectors of
+ * codes 0..15 in the group layout above. A row's 32 codes in element order are the low
+ * nibbles (0..15) then the high nibbles (16..31), which is one and + shift + insert. */
+static inline __attribute__((always_inline)) void lmq_pack_q4_codes(__m256i *dst, const uint8_t *w0,
+                                                                    const size_t off[8]) {
+    const __m128i m = _mm_set1_epi8(15);
+    __m256i v[8];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++) {
+        __m128i q = _mm_loadu_si128((const __m128i *)(w0 + off[r]));
+        v[r] = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m), _mm_and_si128(q, m));
+    }
+    lmq_transpose8_epi32(v);
+#pragma GCC unroll 8
+    for (int g = 0; g < 8; g++)
+        _mm256_store_si256(dst + g, v[g]);
+}
+
+/* x bytes 4g..4g+3 of one block in every dword lane. */
+static inline __m256i lmq_bcast4(const int8_t *q) {
+    int32_t v;
+    memcpy(&v, q, 4);
+    return _mm256_set1_epi32(v);
+}
+
+/* An empty asm that claims to change v: keeps GCC from re-associating a chain of integer adds
+ * into a tree, which would hold every product live at once and spill the register tile. */
+static inline __m256i lmq_chain(__m256i v) {
+    __asm__("" : "+x"(v));
+    return v;
+}
+
+/* Store the first nr (1..8) lanes of v at y. */
+static inline void lmq_store_cols(float *y, __m256 v, int nr) {
+    if (nr == 8) {
+        _mm256_storeu_ps(y, v);
+    } else {
+        float t[8];
+        _mm256_storeu_ps(t, v);
+        for (int r = 0; r < nr; r++)
+            y[r] = t[r];
+    }
 }
 
 #endif

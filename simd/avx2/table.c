@@ -24,6 +24,7 @@ void lm_kernels_fill_avx2(struct lm_kernels *k) {
     /* matmul: Q8_0, Q4_0, Q4_1 against 32-blocks of 8-bit x (prep_size as in the reference) */
     k->mm[LM_Q8_0].prep = lm_prep_q8x_avx2;
     k->mm[LM_Q8_0].tile = lm_mm_q8_0_avx2;
+    k->mm[LM_Q8_0].scratch_size = lm_mm_q8_0_scratch_avx2;
     k->mm[LM_Q8_0].n_step = 8;
     k->mm[LM_Q4_0].prep = lm_prep_q8x_avx2;
     k->mm[LM_Q4_0].tile = lm_mm_q4_0_avx2;
@@ -31,6 +32,7 @@ void lm_kernels_fill_avx2(struct lm_kernels *k) {
     k->mm[LM_Q4_0].n_step = 8;
     k->mm[LM_Q4_1].prep = lm_prep_q8xs_avx2;
     k->mm[LM_Q4_1].tile = lm_mm_q4_1_avx2;
+    k->mm[LM_Q4_1].scratch_size = lm_mm_q4_1_scratch_avx2;
     k->mm[LM_Q4_1].n_step = 8;
 
     /* matmul: K-quants against 256-blocks of 8-bit x with 16-value sums (Q8_K) */
