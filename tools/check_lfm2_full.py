@@ -56,7 +56,8 @@ def main():
             os.remove(out)
     for q in ("q8_0", "q4_0"):
         path = os.path.join(d, "lfm2-350m-shape-%s.gguf" % q)
-        want = np.fromfile(os.path.join(d, "argmax_%s.i32" % q), dtype=np.int32)
+        want = np.fromfile(os.path.join(d, "logits_gguf_%s.f32" % q),
+                           dtype=np.float32).reshape(rows, V).argmax(1)
         out = os.path.join(d, "lmrt_%s.f32" % q)
         got = run(path, ids_path, "batch", out).reshape(rows, V).argmax(1)
         os.remove(out)
