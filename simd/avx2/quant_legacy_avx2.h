@@ -206,7 +206,7 @@ lmq_prefetch_step(const uint8_t *pf, int64_t pf_lines, int64_t b, const int line
  * group products of a block add up lane-wise to the 8 rows' exact block sums with no
  * horizontal step. The panel is packed once per 8 W rows and reused by every x row. */
 /* M from which the GEMM runs: below it, packing W costs about what it saves (measured on Zen 3:
- * even at M = 8, the GEMM 1.5x faster from M = 12). Panels stay L1/L2-resident without
+ * even at M = 8, the GEMM about 1.2x faster at M = 12). Panels stay L1/L2-resident without
  * chunking K: tried, chunks of 32 blocks (y reloaded between chunks) ran 5-15% slower. */
 #define LMQ_GEMM_MIN_M 8
 #define LMQ_GEMM_MR    4 /* x rows per register tile */
