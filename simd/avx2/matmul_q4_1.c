@@ -31,7 +31,7 @@
  * register tiles of 4 x rows by 16 W rows: per block and group, 2 panel loads, 4 broadcasts
  * of x and 8 maddubs added into 8 s16 sums (8 groups of pairs <= 3810 stay below 2^15); per
  * block, madd by ones (exact int32 row sums, lane r = W row r), convert, scale and accumulate
- * into 8 f32 accumulators. The panels (2 * K/32 * 320 bytes, 11.5 KiB at K = 576) stay in L1,
+ * into 8 f32 accumulators. The panels (2 * K/32 * 320 bytes, 11.25 KiB at K = 576) stay in L1,
  * x streams from L2/L3, each W row is unpacked once per call. Tails: a last panel of fewer
  * than 8 rows repeats its last row (outputs dropped); M % 4 rows take 3-, 2- or 1-row tiles.
  */
