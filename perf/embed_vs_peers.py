@@ -36,6 +36,8 @@ def main():
     from tokenizers import Tokenizer
 
     tk = Tokenizer.from_file(os.path.join(MINILM, "tokenizer.json"))
+    tk.no_padding()  # the file pads and truncates to 128
+    tk.no_truncation()
     long_text = ""
     for s in lines:
         if len(tk.encode(long_text).ids) >= 120:
