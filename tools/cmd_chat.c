@@ -16,17 +16,18 @@
 #include "cli_util.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: lmrt chat [-m MODEL] [--system TEXT] [--template NAME] [-n N] [options]\n"
-            "  talk to MODEL: one line on stdin is one message; /reset forgets, /exit ends\n"
-            "  -m MODEL     .gguf, HF directory or pulled name (default: the default text model)\n"
-            "  --system S   a system message\n"
-            "  --template NAME  chatml, smollm2, lfm2, mistral or llama3 (default: from the model)\n"
-            "  -n N         most tokens per reply (default 1024; -1 = until the end token)\n"
-            "  -t THREADS   worker threads (default: physical cores)\n"
-            "  --ctx N      context length (default: the model's, at most 4096)\n"
-            "%s",
-            cli_sampling_help);
+    fprintf(
+        f,
+        "usage: lmrt chat [-m MODEL] [--system TEXT] [--template NAME] [-n N] [options]\n"
+        "  talk to MODEL: one line on stdin is one message; /reset forgets, /exit ends\n"
+        "  -m MODEL     .gguf, HF directory or pulled name (default: the default text model)\n"
+        "  --system S   a system message\n"
+        "  --template NAME  chatml, smollm2, lfm2, mistral or llama3 (default: from the model)\n"
+        "  -n N         most tokens per reply (default 1024; -1 = until the end token)\n"
+        "  -t THREADS   worker threads (default: physical cores)\n"
+        "  --ctx N      context length (default: the model's, at most 4096)\n"
+        "%s",
+        cli_sampling_help);
 }
 
 struct convo {
