@@ -48,6 +48,34 @@ int cli_sampling_option(int argc, char **argv, int *i, struct lm_sampler_params 
     return 1;
 }
 
+struct cli_gen_opts cli_gen_defaults(int n_gen) {
+    return (struct cli_gen_opts){.n_gen = n_gen, .sampling = lm_sampler_defaults()};
+}
+
+int cli_gen_option(int argc, char **argv, int *i, struct cli_gen_opts *g) {
+    int k = cli_sampling_option(argc, argv, i, &g->sampling);
+    if (k || *i + 1 >= argc) return k;
+    const char *a = argv[*i], *v = argv[*i + 1];
+    int rc = CLI_OK;
+    if (!strcmp(a, "-m"))
+        g->model = v;
+    else if (!strcmp(a, "--system"))
+        g->system = v;
+    else if (!strcmp(a, "--template"))
+        g->tmpl = v;
+    else if (!strcmp(a, "-n"))
+        rc = cli_parse_int(v, -1, 1 << 30, &g->n_gen);
+    else if (!strcmp(a, "-t"))
+        rc = cli_parse_int(v, 1, 1024, &g->session.n_threads);
+    else if (!strcmp(a, "--ctx"))
+        rc = cli_parse_int(v, 1, 1 << 24, &g->session.n_ctx);
+    else
+        return 0;
+    if (rc) return -1;
+    (*i)++;
+    return 1;
+}
+
 const char *cli_sampling_help =
     "  --temp T              temperature (0 = greedy; default 0.8)\n"
     "  --top-k K             keep the K most likely tokens (0 = off; default 40)\n"

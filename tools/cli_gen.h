@@ -13,6 +13,16 @@ struct cli_stats {
 /* Parse argv[*i] (and its value) when it is a sampling option: 1 consumed (*i advanced), 0 not
  * a sampling option, -1 a bad value (printed). */
 int cli_sampling_option(int argc, char **argv, int *i, struct lm_sampler_params *p);
+/* The options `run` and `chat` share: -m, --system, --template, -n, -t, --ctx and sampling. */
+struct cli_gen_opts {
+    const char *model, *system, *tmpl;
+    int n_gen;
+    struct lm_session_opts session;
+    struct lm_sampler_params sampling;
+};
+struct cli_gen_opts cli_gen_defaults(int n_gen);
+/* Like cli_sampling_option, for all of struct cli_gen_opts. */
+int cli_gen_option(int argc, char **argv, int *i, struct cli_gen_opts *g);
 extern const char *cli_sampling_help;
 /* Forward ids into sequence 0 (in n_batch pieces). */
 int cli_feed(struct lm_session *s, const int32_t *ids, int64_t n, struct cli_stats *st);

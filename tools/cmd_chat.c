@@ -76,42 +76,23 @@ static int sync_cache(struct lm_session *s, struct lm_tokens *held, const struct
 
 int cmd_chat(int argc, char **argv) {
     const uint64_t start = lm_time_ns();
-    const char *model = NULL, *system = NULL, *tmpl = NULL;
-    int n_gen = 1024, rc = CLI_OK;
-    struct lm_session_opts o = {0};
-    struct lm_sampler_params sp = lm_sampler_defaults();
-    for (int i = 1; i < argc && !rc; i++) {
+    int rc = CLI_OK;
+    struct cli_gen_opts g = cli_gen_defaults(1024);
+    for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int k = cli_sampling_option(argc, argv, &i, &sp);
+        int k = cli_gen_option(argc, argv, &i, &g);
         if (k < 0) return CLI_USAGE;
         if (k > 0) continue;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return CLI_OK;
-        } else if (i + 1 >= argc) {
-            fprintf(stderr, "lmrt chat: unknown or incomplete option '%s'\n", a);
-            usage(stderr);
-            return CLI_USAGE;
-        } else if (!strcmp(a, "-m")) {
-            model = argv[++i];
-        } else if (!strcmp(a, "--system")) {
-            system = argv[++i];
-        } else if (!strcmp(a, "--template")) {
-            tmpl = argv[++i];
-        } else if (!strcmp(a, "-n")) {
-            rc = cli_parse_int(argv[++i], -1, 1 << 30, &n_gen);
-        } else if (!strcmp(a, "-t")) {
-            rc = cli_parse_int(argv[++i], 1, 1024, &o.n_threads);
-        } else if (!strcmp(a, "--ctx")) {
-            rc = cli_parse_int(argv[++i], 1, 1 << 24, &o.n_ctx);
         } else {
-            fprintf(stderr, "lmrt chat: unknown option '%s'\n", a);
+            fprintf(stderr, "lmrt chat: unknown or incomplete option '%s'\n", a);
             usage(stderr);
             return CLI_USAGE;
         }
     }
-    if (rc) return rc;
-    if (tmpl && lm_chat_check_name(tmpl) != LM_OK) {
+    if (g.tmpl && lm_chat_check_name(g.tmpl) != LM_OK) {
         fprintf(stderr, "lmrt chat: %s\n", lm_last_error());
         return CLI_USAGE;
     }
@@ -125,19 +106,19 @@ int cmd_chat(int argc, char **argv) {
     char *line = NULL;
     size_t cap = 0;
     const bool tty = isatty(STDIN_FILENO);
-    if ((rc = cli_load_model(model, CLI_MODEL_TEXT, &m))) goto done;
+    if ((rc = cli_load_model(g.model, CLI_MODEL_TEXT, &m))) goto done;
     const struct lm_tokenizer *tok = lm_model_tokenizer(m);
-    const char *name = tmpl;
+    const char *name = g.tmpl;
     if (!name && lm_chat_detect(lm_model_chat_template(m), &name) != LM_OK) {
         rc = cli_fail("chat", "%s: no chat template lmrt knows (use --template)", lm_model_name(m));
         goto done;
     }
-    if (lm_session_create(m, &o, &s) != LM_OK ||
-        lm_sampler_create(&sp, lm_model_hparams(m)->n_vocab, &smp) != LM_OK) {
+    if (lm_session_create(m, &g.session, &s) != LM_OK ||
+        lm_sampler_create(&g.sampling, lm_model_hparams(m)->n_vocab, &smp) != LM_OK) {
         rc = cli_fail("chat", "setting up");
         goto done;
     }
-    if (system && (rc = convo_add(&c, "system", system))) goto done;
+    if (g.system && (rc = convo_add(&c, "system", g.system))) goto done;
     const int base = c.n;
     if (tty)
         fprintf(stderr, "lmrt chat: %s, template %s; /reset, /exit or Ctrl-D\n", lm_model_name(m),
@@ -165,7 +146,7 @@ int cmd_chat(int argc, char **argv) {
         for (int64_t i = 0; i < ids.n; i++)
             lm_sampler_accept(smp, ids.ids[i]);
         if ((rc = sync_cache(s, &held, &ids, &st)) ||
-            (rc = cli_generate(s, smp, tok, n_gen, &reply, &held, &st)))
+            (rc = cli_generate(s, smp, tok, g.n_gen, &reply, &held, &st)))
             break;
         fputc('\n', stdout);
         fflush(stdout);

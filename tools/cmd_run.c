@@ -30,14 +30,13 @@ static void usage(FILE *f) {
 
 int cmd_run(int argc, char **argv) {
     const uint64_t start = lm_time_ns();
-    const char *model = NULL, *prompt = NULL, *system = NULL, *tmpl = NULL;
-    int n_gen = 256, rc = CLI_OK;
+    const char *prompt = NULL;
+    int rc = CLI_OK;
     bool chat = false;
-    struct lm_session_opts o = {0};
-    struct lm_sampler_params sp = lm_sampler_defaults();
-    for (int i = 1; i < argc && !rc; i++) {
+    struct cli_gen_opts g = cli_gen_defaults(256);
+    for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int k = cli_sampling_option(argc, argv, &i, &sp);
+        int k = cli_gen_option(argc, argv, &i, &g);
         if (k < 0) return CLI_USAGE;
         if (k > 0) continue;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -45,36 +44,19 @@ int cmd_run(int argc, char **argv) {
             return CLI_OK;
         } else if (!strcmp(a, "--chat")) {
             chat = true;
-        } else if (i + 1 >= argc) {
-            fprintf(stderr, "lmrt run: unknown or incomplete option '%s'\n", a);
-            usage(stderr);
-            return CLI_USAGE;
-        } else if (!strcmp(a, "-m")) {
-            model = argv[++i];
-        } else if (!strcmp(a, "-p")) {
+        } else if (!strcmp(a, "-p") && i + 1 < argc) {
             prompt = argv[++i];
-        } else if (!strcmp(a, "--system")) {
-            system = argv[++i];
-        } else if (!strcmp(a, "--template")) {
-            tmpl = argv[++i];
-        } else if (!strcmp(a, "-n")) {
-            rc = cli_parse_int(argv[++i], -1, 1 << 30, &n_gen);
-        } else if (!strcmp(a, "-t")) {
-            rc = cli_parse_int(argv[++i], 1, 1024, &o.n_threads);
-        } else if (!strcmp(a, "--ctx")) {
-            rc = cli_parse_int(argv[++i], 1, 1 << 24, &o.n_ctx);
         } else {
-            fprintf(stderr, "lmrt run: unknown option '%s'\n", a);
+            fprintf(stderr, "lmrt run: unknown or incomplete option '%s'\n", a);
             usage(stderr);
             return CLI_USAGE;
         }
     }
-    if (rc) return rc;
-    if ((system || tmpl) && !chat) {
+    if ((g.system || g.tmpl) && !chat) {
         fprintf(stderr, "lmrt run: --system and --template need --chat\n");
         return CLI_USAGE;
     }
-    if (tmpl && lm_chat_check_name(tmpl) != LM_OK) {
+    if (g.tmpl && lm_chat_check_name(g.tmpl) != LM_OK) {
         fprintf(stderr, "lmrt run: %s\n", lm_last_error());
         return CLI_USAGE;
     }
@@ -90,7 +72,7 @@ int cmd_run(int argc, char **argv) {
     struct lm_tokens ids = {0};
     struct lm_text text = {0};
     struct cli_stats st = {0};
-    if ((rc = cli_load_model(model, CLI_MODEL_TEXT, &m))) goto done;
+    if ((rc = cli_load_model(g.model, CLI_MODEL_TEXT, &m))) goto done;
     const struct lm_tokenizer *tok = lm_model_tokenizer(m);
     if (lm_model_hparams(m)->arch == LM_ARCH_BERT) {
         lm_clear_error();
@@ -99,7 +81,7 @@ int cmd_run(int argc, char **argv) {
     }
     unsigned flags = LM_TOK_ADD_SPECIAL;
     if (chat) {
-        const char *name = tmpl;
+        const char *name = g.tmpl;
         if (!name && lm_chat_detect(lm_model_chat_template(m), &name) != LM_OK) {
             rc = cli_fail("run", "%s: no chat template lmrt knows (use --template)",
                           lm_model_name(m));
@@ -107,7 +89,7 @@ int cmd_run(int argc, char **argv) {
         }
         struct lm_chat_msg msgs[2];
         int nm = 0;
-        if (system) msgs[nm++] = (struct lm_chat_msg){"system", system};
+        if (g.system) msgs[nm++] = (struct lm_chat_msg){"system", g.system};
         msgs[nm++] = (struct lm_chat_msg){"user", prompt};
         if (lm_chat_render(name, msgs, nm, true, tok, &text) != LM_OK) {
             rc = cli_fail("run", "chat template %s", name);
@@ -125,15 +107,15 @@ int cmd_run(int argc, char **argv) {
         rc = cli_fail("run", "empty prompt");
         goto done;
     }
-    if (lm_session_create(m, &o, &s) != LM_OK ||
-        lm_sampler_create(&sp, lm_model_hparams(m)->n_vocab, &smp) != LM_OK) {
+    if (lm_session_create(m, &g.session, &s) != LM_OK ||
+        lm_sampler_create(&g.sampling, lm_model_hparams(m)->n_vocab, &smp) != LM_OK) {
         rc = cli_fail("run", "setting up");
         goto done;
     }
     for (int64_t i = 0; i < ids.n; i++)
         lm_sampler_accept(smp, ids.ids[i]);
     if (!(rc = cli_feed(s, ids.ids, ids.n, &st)))
-        rc = cli_generate(s, smp, tok, n_gen, NULL, NULL, &st);
+        rc = cli_generate(s, smp, tok, g.n_gen, NULL, NULL, &st);
     if (!rc) cli_print_stats(&st, start);
 done:
     lm_sampler_free(smp);
