@@ -15,7 +15,7 @@
 lm_status lm_lfm2_bind(struct lm_model *m) {
     const struct lm_hparams *hp = &m->hp;
     const int64_t d = hp->n_embd, hd = hp->head_dim, nq = hd * hp->n_head, V = hp->n_vocab;
-    const int64_t ff = hp->n_ff, Lc = hp->conv_l_cache;
+    const int64_t Lc = hp->conv_l_cache;
     lm_status s;
     if ((s = lm_model_weight(m, &m->tok_embd, true, 2, (int64_t[]){d, V}, "token_embd.weight")) ||
         (s = lm_model_weight(m, &m->out_norm, false, 1, (int64_t[]){d}, "token_embd_norm.weight")))
@@ -37,14 +37,7 @@ lm_status lm_lfm2_bind(struct lm_model *m) {
         L->is_attn = nkv > 0;
         if ((s = lm_model_weight(m, &L->attn_norm, true, 1, (int64_t[]){d},
                                  "blk.%d.attn_norm.weight", il)) ||
-            (s = lm_model_weight(m, &L->ffn_norm, true, 1, (int64_t[]){d}, "blk.%d.ffn_norm.weight",
-                                 il)) ||
-            (s = lm_model_weight(m, &L->w_gate, true, 2, (int64_t[]){d, ff},
-                                 "blk.%d.ffn_gate.weight", il)) ||
-            (s = lm_model_weight(m, &L->w_up, true, 2, (int64_t[]){d, ff}, "blk.%d.ffn_up.weight",
-                                 il)) ||
-            (s = lm_model_weight(m, &L->w_down, true, 2, (int64_t[]){ff, d},
-                                 "blk.%d.ffn_down.weight", il)))
+            (s = lm_bind_swiglu_ffn(m, il)))
             return s;
         if (L->is_attn) {
             if ((s = lm_model_weight(m, &L->wq, true, 2, (int64_t[]){d, nq}, "blk.%d.attn_q.weight",

@@ -39,6 +39,22 @@ static lm_status llama3_factors(struct lm_model *m) {
     return LM_OK;
 }
 
+lm_status lm_bind_swiglu_ffn(struct lm_model *m, int il) {
+    struct lm_layer *L = &m->layers[il];
+    const int64_t d = m->hp.n_embd, ff = m->hp.n_ff;
+    lm_status s;
+    if ((s = lm_model_weight(m, &L->ffn_norm, true, 1, (int64_t[]){d}, "blk.%d.ffn_norm.weight",
+                             il)) ||
+        (s = lm_model_weight(m, &L->w_gate, true, 2, (int64_t[]){d, ff}, "blk.%d.ffn_gate.weight",
+                             il)) ||
+        (s = lm_model_weight(m, &L->w_up, true, 2, (int64_t[]){d, ff}, "blk.%d.ffn_up.weight",
+                             il)) ||
+        (s = lm_model_weight(m, &L->w_down, true, 2, (int64_t[]){ff, d}, "blk.%d.ffn_down.weight",
+                             il)))
+        return s;
+    return LM_OK;
+}
+
 lm_status lm_llama_bind(struct lm_model *m) {
     const struct lm_hparams *hp = &m->hp;
     const int64_t d = hp->n_embd, hd = hp->head_dim, nq = hd * hp->n_head, V = hp->n_vocab;
@@ -51,7 +67,7 @@ lm_status lm_llama_bind(struct lm_model *m) {
     if (hp->tied_output || !m->output.data) m->output = m->tok_embd;
     for (int il = 0; il < hp->n_layer; il++) {
         struct lm_layer *L = &m->layers[il];
-        const int64_t nkv = hd * hp->n_head_kv_layer[il], ff = hp->n_ff;
+        const int64_t nkv = hd * hp->n_head_kv_layer[il];
         L->is_attn = true;
         if ((s = lm_model_weight(m, &L->attn_norm, true, 1, (int64_t[]){d},
                                  "blk.%d.attn_norm.weight", il)) ||
@@ -70,14 +86,7 @@ lm_status lm_llama_bind(struct lm_model *m) {
                                  il)) ||
             (s = lm_model_weight(m, &L->bo, false, 1, (int64_t[]){d}, "blk.%d.attn_output.bias",
                                  il)) ||
-            (s = lm_model_weight(m, &L->ffn_norm, true, 1, (int64_t[]){d}, "blk.%d.ffn_norm.weight",
-                                 il)) ||
-            (s = lm_model_weight(m, &L->w_gate, true, 2, (int64_t[]){d, ff},
-                                 "blk.%d.ffn_gate.weight", il)) ||
-            (s = lm_model_weight(m, &L->w_up, true, 2, (int64_t[]){d, ff}, "blk.%d.ffn_up.weight",
-                                 il)) ||
-            (s = lm_model_weight(m, &L->w_down, true, 2, (int64_t[]){ff, d},
-                                 "blk.%d.ffn_down.weight", il)))
+            (s = lm_bind_swiglu_ffn(m, il)))
             return s;
     }
     switch (hp->rope_scaling) {

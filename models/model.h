@@ -116,6 +116,9 @@ float *lm_session_conv_state(const struct lm_session *s, int il, int32_t seq);
 void lm_session_kv_store(struct lm_session *s, int il, const struct lm_tensor *k,
                          const struct lm_tensor *v, const struct lm_batch *b);
 
+/* Bind layer il's SwiGLU FFN (ffn_norm, ffn_gate, ffn_up, ffn_down): llama and lfm2. */
+lm_status lm_bind_swiglu_ffn(struct lm_model *m, int il);
+
 /* Shared graph pieces (models/llama.c). attend_cached: store k, v (hd*n_kv, n) of layer il in
  * the cache, then o (hd*n_head, n) = attention of q over each run's sequence. output_logits:
  * final norm and output projection of the rows the batch wants. */
