@@ -89,23 +89,26 @@ int lm_cpu_physical_cores(void) {
     return n < 1 ? 1 : n;
 }
 
-/* Claim and run chunks of run g until none is left (or the pool has moved past run g). */
+/* Claim and run chunks of run g until none is left (or the pool has moved past run g), then
+ * count them done in one step: the run cannot end while chunks it ran are uncounted, so the
+ * task fields it read after the first claim stay valid until then. */
 static void work(struct lm_pool *p, uint32_t g) {
+    int ran = 0, nch = 0;
     uint64_t c = atomic_load_explicit(&p->claim, memory_order_acquire);
     for (;;) {
-        if (claim_gen(c) != g || (uint32_t)c == 0) return;
+        if (claim_gen(c) != g || (uint32_t)c == 0) break;
         if (!atomic_compare_exchange_weak_explicit(&p->claim, &c, c - 1, memory_order_acq_rel,
                                                    memory_order_acquire))
             continue; /* c now holds the current word */
-        /* chunk claimed: run g cannot end before it does, so the task fields are stable */
-        const int nch = p->n_chunks;
+        nch = p->n_chunks;
         p->fn(p->arg, nch - (int)(uint32_t)c, nch);
-        if (atomic_fetch_add(&p->done, 1) + 1 == nch && atomic_load(&p->caller_waits)) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->cv_done);
-            pthread_mutex_unlock(&p->mu);
-        }
+        ran++;
         c = atomic_load_explicit(&p->claim, memory_order_acquire);
+    }
+    if (ran && atomic_fetch_add(&p->done, ran) + ran == nch && atomic_load(&p->caller_waits)) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_signal(&p->cv_done);
+        pthread_mutex_unlock(&p->mu);
     }
 }
 
