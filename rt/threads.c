@@ -32,6 +32,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lmrt.h"
@@ -146,12 +147,14 @@ lm_status lm_pool_create(int n_threads, struct lm_pool **out) {
     if (n_threads < 0) return lm_error(LM_EINVAL, "thread count %d is negative", n_threads);
     if (n_threads == 0) n_threads = lm_cpu_physical_cores();
     if (n_threads > 1024) return lm_error(LM_ERANGE, "thread count %d exceeds 1024", n_threads);
-    struct lm_pool *p = calloc(1, sizeof *p);
+    /* aligned: the claim word and the done count sit on cache lines of their own */
+    struct lm_pool *p = aligned_alloc(_Alignof(struct lm_pool), sizeof *p);
     struct worker *ws = calloc((size_t)n_threads, sizeof *ws);
     if (!p || !ws) {
         free(p), free(ws);
         return lm_error(LM_ENOMEM, "thread pool of %d threads", n_threads);
     }
+    memset(p, 0, sizeof *p);
     p->n = n_threads;
     p->n_chunks = n_threads == 1 ? 1 : n_threads * CHUNKS_PER_THREAD;
     p->workers = ws;

@@ -281,7 +281,10 @@ static void count_task(void *arg, int ith, int nth) {
     }
     if (atomic_exchange(&j->busy[w], 1)) atomic_fetch_add(&j->shared_worker, 1);
     atomic_fetch_add(&j->chunks[ith], 1);
-    if (ith % 3 == 1) sched_yield(); /* reshuffle who claims what */
+    if (ith % 3 == 1) /* a little work, so that who claims what varies (no sched_yield: on a
+                       * loaded machine it gives the core away for a whole time slice) */
+        for (volatile int k = 0; k < 500; k++)
+            ;
     atomic_store(&j->busy[w], 0);
     if (atomic_load(&j->closed)) atomic_fetch_add(&touched_closed, 1);
 }
