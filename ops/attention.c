@@ -4,14 +4,14 @@
  * Shapes: o, q (hd, n_head, n_q); k, v (hd, n_kv_head, n_kv). Query head h reads kv head
  * h / G with G = n_head / n_kv_head, so the G query heads [g G, g G + G) share kv head g.
  *
- * Work: units are (query row, kv head) pairs, n_q * n_kv_head of them, split evenly across
- * threads; each unit is one call of the kernel with the G queries of that group. Visibility
+ * Work: units are (query row, kv head) pairs, n_q * n_kv_head of them, split evenly across the
+ * pool's chunks; each unit is one call of the kernel with the G queries of that group. Visibility
  * of the keys to query row i (lmrt.h states the rule):
  *   - no seq ids and no key positions (query positions may be given): the visible keys are a
  *     range [lo, hi) (causal: up to q_pos + 1, window: from q_pos - window + 1), so the kernel
  *     gets offset k / v pointers,
  *     n_kv = hi - lo and no mask;
- *   - otherwise a byte mask of n_kv is built in per-thread scratch (once per row, reused by
+ *   - otherwise a byte mask of n_kv is built in per-worker scratch (once per row, reused by
  *     the row's kv heads); it is trimmed to its first..last visible key and dropped when
  *     everything in between is visible.
  * A row with no visible key gets zeros without calling the kernel. A unit's result does not
@@ -85,7 +85,7 @@ struct attn_task {
     float scale;
     bool use_mask; /* seq ids or key positions given: build a mask per row */
     bool q_in_place;
-    size_t ker_bytes, qg_bytes, each; /* per-thread: kernel scratch, q gather, mask */
+    size_t ker_bytes, qg_bytes, each; /* per worker: kernel scratch, q gather, mask */
     int64_t n_split;                  /* key-range chunks per (row, kv head) unit */
     float *part, *lse;                /* n_split > 1: partial outputs and their log-sum-exp */
 };
@@ -131,11 +131,12 @@ static void visibility(const struct attn_task *t, int64_t i, uint8_t *mask, int6
 
 /* Work item it = (unit, chunk): unit = (query row i, kv head g), chunk c of n_split slices of
  * the row's visible key range. With one chunk the kernel writes o; with several it writes a
- * partial output and its log-sum-exp, merged after the barrier (decode with few kv heads
- * would otherwise leave threads idle). */
+ * partial output and its log-sum-exp, merged by attn_merge_task once this task has ended
+ * (decode with few kv heads would otherwise leave threads idle). Pool chunks split the work
+ * items; the key chunks here are a property of the shapes. */
 static void attn_task(void *arg, int ith, int nth) {
     struct attn_task *t = arg;
-    uint8_t *scr = lm_ctx_slice(t->ctx, ith, t->each);
+    uint8_t *scr = lm_ctx_slice(t->ctx, lm_pool_worker(), t->each);
     float *ks = (float *)scr, *qg = (float *)(scr + t->ker_bytes);
     uint8_t *mask = scr + t->ker_bytes + t->qg_bytes;
     const struct lm_tensor *q = t->q, *k = t->k, *v = t->v;
@@ -197,10 +198,14 @@ static void attn_task(void *arg, int ith, int nth) {
         };
         t->ctx->k->attn(&a);
     }
-    if (S == 1) return;
+}
 
-    /* merge: o = sum_c exp(lse_c - L) o_c / sum_c exp(lse_c - L), L the largest lse */
-    lm_pool_barrier(t->ctx->pool);
+/* After attn_task with n_split > 1, the merge of each (unit, query head):
+ * o = sum_c exp(lse_c - L) o_c / sum_c exp(lse_c - L), L the largest lse. */
+static void attn_merge_task(void *arg, int ith, int nth) {
+    struct attn_task *t = arg;
+    struct lm_tensor *o = t->o;
+    const int64_t S = t->n_split, units = t->n_q * t->n_kv_head;
     int64_t u0, u1;
     lm_split(units * t->G, 1, ith, nth, &u0, &u1);
     for (int64_t ug = u0; ug < u1; ug++) {
@@ -343,5 +348,6 @@ lm_status lm_attention(struct lm_tensor *o, const struct lm_tensor *q, const str
         .lse = (float *)(ctx->work + per_threads + part_bytes),
     };
     lm_pool_run(ctx->pool, attn_task, &t);
+    if (n_split > 1) lm_pool_run(ctx->pool, attn_merge_task, &t);
     return LM_OK;
 }

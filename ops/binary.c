@@ -57,7 +57,7 @@ static void binary_task(void *arg, int ith, int nth) {
     }
     const int64_t n = t->a->ne[0], bn = t->b->ne[0];
     /* scratch: a gathered (n), b gathered (bn), b repeated to n */
-    float *atmp = lm_ctx_slice(t->ctx, ith, t->slice);
+    float *atmp = lm_ctx_slice(t->ctx, lm_pool_worker(), t->slice);
     float *btmp = atmp + lm_round64((size_t)n * sizeof(float)) / sizeof(float);
     float *bexp = btmp + lm_round64((size_t)bn * sizeof(float)) / sizeof(float);
     const char *expanded = NULL; /* the b row bexp holds */

@@ -7,8 +7,9 @@
  * and state becomes the last k-1 rows of xx, so calling chunk by chunk gives exactly the result
  * of one call over the whole sequence (each y[t] is computed the same way either way).
  *
- * Work split: threads split channels in 16-channel (64-byte) chunks, so in-place use (y == x)
- * is safe without a barrier: a thread owns its channels across all time steps. Per thread:
+ * Work split: pool chunks split channels in 16-channel (64-byte) groups, so in-place use
+ * (y == x) is safe without a barrier: a chunk owns its channels across all time steps. Per
+ * chunk, in its worker's scratch:
  *   1. transpose its slice of w to tap-major (wt[j*cw + c], the kernel's layout);
  *   2. if x is strided along ne[0], gather its channels of all T rows into scratch;
  *   3. copy the new state (last k-1 rows of xx) into scratch before anything is written;
@@ -63,7 +64,7 @@ static void conv_task(void *arg, int ith, int nth) {
     const int64_t cw = c1 - c0, ld = t->cw_max; /* floats between scratch rows */
 
     /* scratch: rows pointers (k), wt (k rows), new state (k-1 rows), zeros (1 row), x (T rows) */
-    const float **rows = lm_ctx_slice(t->ctx, ith, t->slice);
+    const float **rows = lm_ctx_slice(t->ctx, lm_pool_worker(), t->slice);
     float *wt = (float *)((char *)rows + lm_round64((size_t)k * sizeof(float *)));
     float *ns = wt + k * ld, *zero = ns + (k - 1) * ld, *xg = zero + ld;
 
@@ -120,8 +121,9 @@ lm_status lm_conv1d_causal(struct lm_tensor *y, const struct lm_tensor *x,
                 (long long)state->ne[0], (long long)state->ne[1], (long long)state->ne[2],
                 (long long)state->ne[3], (long long)C, (long long)(k - 1));
     }
-    int nth = lm_ctx_threads(ctx);
-    int64_t chunks = (C + 15) / 16, cw_max = (chunks + nth - 1) / nth * 16;
+    /* a worker's slice holds one pool chunk's channels at a time */
+    int nth = lm_ctx_threads(ctx), nch = lm_pool_chunks(ctx->pool);
+    int64_t chunks = (C + 15) / 16, cw_max = (chunks + nch - 1) / nch * 16;
     bool gather = x->nb[0] != sizeof(float);
     int64_t nrows = k + (k - 1) + 1 + (gather ? T : 0);
     size_t slice = lm_round64((size_t)k * sizeof(float *)) +

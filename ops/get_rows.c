@@ -26,7 +26,8 @@ static void get_rows_task(void *arg, int ith, int nth) {
     const struct lm_tensor *tb = t->table;
     void (*to_f32)(float *, const void *, int64_t) = t->ctx->k->to_f32[tb->dtype];
     size_t esz = lm_dtype_info(tb->dtype)->size;
-    uint8_t *tmp = t->gather ? lm_ctx_slice(t->ctx, ith, (size_t)tb->ne[0] * esz) : NULL;
+    uint8_t *tmp =
+        t->gather ? lm_ctx_slice(t->ctx, lm_pool_worker(), (size_t)tb->ne[0] * esz) : NULL;
     int64_t p0, p1;
     lm_split(t->idx->ne[0], 1, ith, nth, &p0, &p1);
     for (int64_t p = p0; p < p1; p++) {

@@ -1,9 +1,10 @@
 /* ops/matmul.c - y (N, M) = x (K, M) W^T for W (K, N) of any dtype; x, y F32.
  *
- * Two phases on the pool. Phase 1: each thread prepares its share of x rows in the format the
- * level's kernel reads (8-bit blocks for quantized W; F32 copies only when x is strided).
- * Barrier. Phase 2: threads split the N output columns in multiples of the kernel's n_step and
- * run tile() over all M rows, so each W row is read once per call (decode is bandwidth-bound on
+ * Two tasks on the pool. Phase 1: chunks prepare their share of x rows in the format the
+ * level's kernel reads (8-bit blocks for quantized W; F32 copies only when x is strided); with
+ * fewer rows than chunks (decode) the caller does it alone. Phase 2, once phase 1 has ended:
+ * chunks split the N output columns in multiples of the kernel's n_step and run tile() over
+ * all M rows, so each W row is read once per call (decode is bandwidth-bound on
  * W). The float reference kernels here accumulate in double: the accurate side of the tests.
  */
 #include "../simd/quant_k.h"
@@ -77,29 +78,37 @@ struct mm_task {
     struct lm_mm mm;
     const struct lm_tensor *x;
     uint8_t *xprep;   /* prepared rows, or NULL when x is read in place */
-    uint8_t *scratch; /* nth slices of scratch_each bytes */
+    uint8_t *scratch; /* one slice of scratch_each bytes per worker */
     size_t scratch_each;
 };
 
+/* Rows [r0, r1) of x in the format the kernel reads; tmp gathers a strided row. */
+static void prep_rows(const struct mm_task *t, int64_t r0, int64_t r1, float *tmp) {
+    for (int64_t r = r0; r < r1; r++) {
+        const float *xr = lm_row_f32(t->x, r, tmp);
+        uint8_t *dst = t->xprep + (size_t)r * t->mm.ldx;
+        if (t->kern->prep)
+            t->kern->prep(dst, xr, t->mm.K);
+        else
+            t->ctx->k->to_f32[LM_F32]((float *)dst, xr, t->mm.K);
+    }
+}
+
+/* Phase 1: chunk ith's share of the x rows. */
+static void mm_prep_task(void *arg, int ith, int nth) {
+    struct mm_task *t = arg;
+    int64_t r0, r1;
+    lm_split(t->mm.M, 1, ith, nth, &r0, &r1);
+    prep_rows(t, r0, r1, (float *)(t->scratch + (size_t)lm_pool_worker() * t->scratch_each));
+}
+
+/* Phase 2: chunk ith's share of the output columns over all M rows. */
 static void mm_task(void *arg, int ith, int nth) {
     struct mm_task *t = arg;
-    if (t->xprep) {
-        int64_t r0, r1;
-        lm_split(t->mm.M, 1, ith, nth, &r0, &r1);
-        float *tmp = (float *)(t->scratch + (size_t)ith * t->scratch_each);
-        for (int64_t r = r0; r < r1; r++) {
-            const float *xr = lm_row_f32(t->x, r, tmp);
-            uint8_t *dst = t->xprep + (size_t)r * t->mm.ldx;
-            if (t->kern->prep)
-                t->kern->prep(dst, xr, t->mm.K);
-            else
-                t->ctx->k->to_f32[LM_F32]((float *)dst, xr, t->mm.K);
-        }
-        lm_pool_barrier(t->ctx->pool);
-    }
     int64_t n0, n1;
     lm_split(t->mm.N, t->kern->n_step, ith, nth, &n0, &n1);
-    if (n0 < n1) t->kern->tile(&t->mm, n0, n1, t->scratch + (size_t)ith * t->scratch_each);
+    if (n0 < n1)
+        t->kern->tile(&t->mm, n0, n1, t->scratch + (size_t)lm_pool_worker() * t->scratch_each);
 }
 
 /* Rows of t (over ne[1..3]) are evenly spaced: row r at data + r * nb[1]. */
@@ -168,6 +177,11 @@ lm_status lm_matmul(struct lm_tensor *y, const struct lm_tensor *x, const struct
         .scratch = ctx->work + prep_bytes,
         .scratch_each = each,
     };
+    /* Fewer rows than chunks (decode): one row's prep costs less than starting a run. */
+    if (t.xprep && M < lm_pool_chunks(ctx->pool))
+        prep_rows(&t, 0, M, (float *)t.scratch);
+    else if (t.xprep)
+        lm_pool_run(ctx->pool, mm_prep_task, &t);
     lm_pool_run(ctx->pool, mm_task, &t);
     return LM_OK;
 }

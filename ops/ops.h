@@ -1,8 +1,9 @@
 /* ops/ops.h - what the ops share (internal): the context, work memory, row walking, checks.
  *
  * An op checks shapes once, reserves the work memory it needs, then runs one task on the pool;
- * the task splits rows by (ith, nth) and calls kernels from ctx->k on contiguous rows. Input
- * rows that are strided along ne[0] are gathered into per-thread scratch first.
+ * the task splits rows by (ith, nth) (chunk ith of the pool's nth chunks, claimed by whichever
+ * worker is free) and calls kernels from ctx->k on contiguous rows. Input rows that are strided
+ * along ne[0] are gathered into the running worker's scratch slice (lm_pool_worker()) first.
  */
 #ifndef LMRT_OPS_H
 #define LMRT_OPS_H
@@ -19,13 +20,14 @@ struct lm_ctx {
 /* Make ctx->work at least n bytes (reallocates only when it grows). */
 lm_status lm_ctx_reserve(struct lm_ctx *ctx, size_t n);
 
-/* Per-thread slices of the work memory: slice i of nth, each `each` bytes rounded to 64. */
+/* Per-worker slices of the work memory: slice i (lm_pool_worker() inside a task) of
+ * lm_ctx_threads(ctx), each `each` bytes rounded to 64. */
 static inline size_t lm_round64(size_t n) { return (n + 63) & ~(size_t)63; }
 static inline void *lm_ctx_slice(struct lm_ctx *ctx, int i, size_t each) {
     return ctx->work + (size_t)i * lm_round64(each);
 }
 
-/* [*i0, *i1): thread ith's share of n items, in chunks of `step` (the last may be short). */
+/* [*i0, *i1): chunk ith's share of n items, in steps of `step` (the last may be short). */
 static inline void lm_split(int64_t n, int64_t step, int ith, int nth, int64_t *i0, int64_t *i1) {
     int64_t chunks = (n + step - 1) / step;
     int64_t c0 = chunks * ith / nth, c1 = chunks * (ith + 1) / nth;

@@ -26,7 +26,7 @@ static void pool_task(void *arg, int ith, int nth) {
     int64_t c0, c1;
     lm_split(t->x->ne[0], 16, ith, nth, &c0, &c1);
     if (c0 >= c1) return;
-    double *acc = lm_ctx_slice(t->ctx, ith, t->slice);
+    double *acc = lm_ctx_slice(t->ctx, lm_pool_worker(), t->slice);
     const int64_t nc = c1 - c0, es = t->x->nb[0];
     for (int64_t s = 0; s < t->n_seq; s++) {
         for (int64_t c = 0; c < nc; c++)
@@ -77,9 +77,10 @@ lm_status lm_mean_pool(struct lm_tensor *y, const struct lm_tensor *x, const int
                 LM_EINVAL, "mean_pool: sequence %lld is empty (offsets[%lld] = offsets[%lld] = %d)",
                 (long long)(i - 1), (long long)(i - 1), (long long)i, (int)offsets[i]);
     }
-    int nth = lm_ctx_threads(ctx);
+    /* a worker's slice holds one pool chunk's columns at a time */
+    int nth = lm_ctx_threads(ctx), nch = lm_pool_chunks(ctx->pool);
     int64_t chunks = (x->ne[0] + 15) / 16;
-    size_t slice = lm_round64((size_t)((chunks + nth - 1) / nth) * 16 * sizeof(double));
+    size_t slice = lm_round64((size_t)((chunks + nch - 1) / nch) * 16 * sizeof(double));
     if ((s = lm_ctx_reserve(ctx, (size_t)nth * slice))) return s;
     struct pool_task t = {ctx, y, x, offsets, n_seq, slice};
     lm_pool_run(ctx->pool, pool_task, &t);

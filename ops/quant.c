@@ -74,7 +74,7 @@ static void convert_task(void *arg, int ith, int nth) {
     struct convert_task *t = arg;
     const struct lm_tensor *f = t->quantize ? t->src : t->dst; /* the F32 side */
     enum lm_dtype q = t->quantize ? t->dst->dtype : t->src->dtype;
-    float *tmp = lm_ctx_slice(t->ctx, ith, (size_t)f->ne[0] * sizeof(float));
+    float *tmp = lm_ctx_slice(t->ctx, lm_pool_worker(), (size_t)f->ne[0] * sizeof(float));
     int64_t r0, r1;
     lm_split(lm_tensor_nrows(f), 1, ith, nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++) {

@@ -44,7 +44,7 @@ struct rope_task {
     const struct lm_rope_params *p;
     int64_t n_rot;
     const double *freq; /* (n_rot/2) */
-    uint8_t *scratch;   /* per-thread slices of `each` bytes: cs table, then a gather row */
+    uint8_t *scratch;   /* per-worker slices of `each` bytes: cs table, then a gather row */
     size_t each;
 };
 
@@ -59,7 +59,7 @@ static void rope_table(float *cs, int32_t p, const struct rope_task *t) {
 
 static void rope_task(void *arg, int ith, int nth) {
     struct rope_task *t = arg;
-    uint8_t *scr = t->scratch + (size_t)ith * t->each;
+    uint8_t *scr = t->scratch + (size_t)lm_pool_worker() * t->each;
     float *cs = (float *)scr, *tmp = (float *)(scr + lm_round64((size_t)t->n_rot * sizeof(float)));
     const int64_t hd = t->x->ne[0], n_head = t->x->ne[1];
     int64_t r0, r1, cur = -1;

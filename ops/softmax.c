@@ -46,7 +46,7 @@ struct softmax_task {
 
 static void softmax_task(void *arg, int ith, int nth) {
     struct softmax_task *t = arg;
-    float *tmp = lm_ctx_slice(t->ctx, ith, (size_t)t->x->ne[0] * sizeof(float));
+    float *tmp = lm_ctx_slice(t->ctx, lm_pool_worker(), (size_t)t->x->ne[0] * sizeof(float));
     int64_t r0, r1;
     lm_split(lm_tensor_nrows(t->x), 1, ith, nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++)

@@ -33,7 +33,7 @@ static void unary_task(void *arg, int ith, int nth) {
             unary_call(t->op, (float *)t->y->data + i0, (const float *)t->x->data + i0, i1 - i0);
         return;
     }
-    float *tmp = lm_ctx_slice(t->ctx, ith, (size_t)t->x->ne[0] * sizeof(float));
+    float *tmp = lm_ctx_slice(t->ctx, lm_pool_worker(), (size_t)t->x->ne[0] * sizeof(float));
     lm_split(lm_tensor_nrows(t->x), 1, ith, nth, &i0, &i1);
     for (int64_t r = i0; r < i1; r++)
         unary_call(t->op, (float *)lm_row_ptr(t->y, r), lm_row_f32(t->x, r, tmp), t->x->ne[0]);

@@ -163,6 +163,7 @@ void lm_file_unmap(struct lm_mapped_file *f);
 /* ---- threads ----------------------------------------------------------------------------- */
 
 struct lm_pool;
+/* One chunk of a task: chunk ith of nth (nth = lm_pool_chunks), to split work by. */
 typedef void (*lm_task_fn)(void *arg, int ith, int nth);
 
 int lm_cpu_physical_cores(void);
@@ -170,10 +171,15 @@ int lm_cpu_physical_cores(void);
 lm_status lm_pool_create(int n_threads, struct lm_pool **out);
 void lm_pool_free(struct lm_pool *p);
 int lm_pool_size(const struct lm_pool *p);
-/* Run fn(arg, ith, nth) on every worker and wait for all. Not reentrant. */
+/* Chunks per run: 1 for one thread, else a few per thread. */
+int lm_pool_chunks(const struct lm_pool *p);
+/* Run fn(arg, ith, nth) once for every chunk ith in [0, nth), on whichever workers claim them,
+ * and wait for all; a descheduled worker's share is taken by the others. Chunks of one run may
+ * not wait for each other (no barrier: a two-phase op runs two tasks). Not reentrant. */
 void lm_pool_run(struct lm_pool *p, lm_task_fn fn, void *arg);
-/* Inside a task only: wait until every worker of the run arrives. */
-void lm_pool_barrier(struct lm_pool *p);
+/* Inside a task: the index in [0, lm_pool_size) of the worker running this chunk (the caller
+ * is 0); chunks running at the same time have different ones, for per-worker scratch. */
+int lm_pool_worker(void);
 
 /* ---- kernel levels ----------------------------------------------------------------------- */
 

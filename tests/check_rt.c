@@ -1,8 +1,10 @@
 /* tests/check_rt.c - the runtime: status and errors, dtype table, fp16/bf16 conversion (scalar
- * exhaustively, vector converters against it), tensor views, arena, file mapping, thread pool
- * and barrier, kernel-level selection. */
+ * exhaustively, vector converters against it), tensor views, arena, file mapping, the thread
+ * pool (every chunk once, a stalled worker's share taken by the others, no late worker touching a
+ * finished run), kernel-level selection. */
 #define _GNU_SOURCE
 #include <math.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,47 +251,183 @@ START_TEST(file_map) {
 }
 END_TEST
 
+/* ---- thread pool ---------------------------------------------------------------------- */
+
+#define MAX_CHUNKS 64
+
 struct pool_job {
-    struct lm_pool *pool;
-    _Atomic int64_t phase1, phase2;
-    int64_t seen_wrong;
-    int64_t slots[64];
+    int n;                          /* pool threads */
+    _Atomic int chunks[MAX_CHUNKS]; /* runs of each chunk */
+    _Atomic int busy[8];            /* per worker: a chunk of this job is running on it */
+    _Atomic int bad_nth, bad_worker, shared_worker;
+    _Atomic int closed; /* set after the run returned: no chunk may start or end after it */
 };
 
-/* Each worker adds its ith in phase 1; after the barrier every worker must see the full sum. */
-static void pool_task(void *arg, int ith, int nth) {
+static _Atomic int touched_closed; /* chunks that ran on a job whose run had returned */
+
+/* Counts each chunk, checks nth and the worker index, and that no two chunks run on one
+ * worker at once (the contract per-worker scratch relies on). */
+static void count_task(void *arg, int ith, int nth) {
     struct pool_job *j = arg;
-    atomic_fetch_add(&j->phase1, ith + 1);
-    lm_pool_barrier(j->pool);
-    int64_t want = (int64_t)nth * (nth + 1) / 2;
-    if (atomic_load(&j->phase1) != want) j->seen_wrong++;
-    j->slots[ith]++;
-    lm_pool_barrier(j->pool);
-    atomic_fetch_add(&j->phase2, 1);
+    if (atomic_load(&j->closed)) atomic_fetch_add(&touched_closed, 1);
+    if (nth < 1 || nth > MAX_CHUNKS || ith < 0 || ith >= nth) {
+        atomic_fetch_add(&j->bad_nth, 1);
+        return;
+    }
+    int w = lm_pool_worker();
+    if (w < 0 || w >= j->n) {
+        atomic_fetch_add(&j->bad_worker, 1);
+        return;
+    }
+    if (atomic_exchange(&j->busy[w], 1)) atomic_fetch_add(&j->shared_worker, 1);
+    atomic_fetch_add(&j->chunks[ith], 1);
+    if (ith % 3 == 1) /* a little work, so that who claims what varies (no sched_yield: on a
+                       * loaded machine it gives the core away for a whole time slice) */
+        for (volatile int k = 0; k < 500; k++)
+            ;
+    atomic_store(&j->busy[w], 0);
+    if (atomic_load(&j->closed)) atomic_fetch_add(&touched_closed, 1);
 }
 
-START_TEST(pool_runs_and_barriers) {
+static void check_job(struct pool_job *j, int nth) {
+    ck_assert_int_eq(atomic_load(&j->bad_nth), 0);
+    ck_assert_int_eq(atomic_load(&j->bad_worker), 0);
+    ck_assert_int_eq(atomic_load(&j->shared_worker), 0);
+    for (int i = 0; i < MAX_CHUNKS; i++)
+        ck_assert_msg(atomic_load(&j->chunks[i]) == (i < nth), "chunk %d of %d ran %d times", i,
+                      nth, atomic_load(&j->chunks[i]));
+}
+
+/* Every chunk runs exactly once per run, on 1..5 threads (more threads than cores here), with
+ * pauses that let the workers fall asleep. Jobs rotate through a ring and are closed when their
+ * run returns: a worker that woke late for a finished run must not touch it (nor, through a
+ * stale fn/arg, the next run's job). */
+START_TEST(pool_runs_every_chunk_once) {
+    static struct pool_job ring[4];
+    atomic_store(&touched_closed, 0);
     for (int n = 1; n <= 5; n++) {
         struct lm_pool *p;
         ck_assert_int_eq(lm_pool_create(n, &p), LM_OK);
         ck_assert_int_eq(lm_pool_size(p), n);
-        for (int rep = 0; rep < 2000; rep++) {
-            struct pool_job j = {.pool = p};
-            lm_pool_run(p, pool_task, &j);
-            ck_assert_int_eq(j.seen_wrong, 0);
-            ck_assert_int_eq(atomic_load(&j.phase2), n);
-            for (int i = 0; i < n; i++)
-                ck_assert_int_eq(j.slots[i], 1);
-            if (rep % 500 == 499) usleep(3000); /* let workers fall asleep, then wake them */
+        const int nch = lm_pool_chunks(p);
+        ck_assert_int_eq(nch == 1, n == 1);
+        ck_assert_int_ge(nch, n);
+        ck_assert_int_le(nch, MAX_CHUNKS);
+        for (int rep = 0; rep < 3000; rep++) {
+            struct pool_job *j = &ring[rep % 4];
+            memset(j, 0, sizeof *j);
+            j->n = n;
+            lm_pool_run(p, count_task, j);
+            atomic_store(&j->closed, 1);
+            check_job(j, nch);
+            if (rep % 1000 == 999) usleep(3000); /* let workers fall asleep, then wake them */
         }
         lm_pool_free(p);
     }
+    ck_assert_int_eq(atomic_load(&touched_closed), 0);
     struct lm_pool *p;
     ck_assert_int_eq(lm_pool_create(-1, &p), LM_EINVAL);
+    ck_assert_int_eq(lm_pool_create(1025, &p), LM_ERANGE);
     ck_assert_int_eq(lm_pool_create(0, &p), LM_OK);
     ck_assert_int_eq(lm_pool_size(p), lm_cpu_physical_cores());
     lm_pool_free(p);
     lm_pool_free(NULL);
+}
+END_TEST
+
+struct stall_job {
+    int nth;
+    _Atomic int done, held, timeouts;
+    _Atomic int by_worker[8];
+    _Atomic int chunks[MAX_CHUNKS];
+};
+
+/* Waits (at most 20 s) until cond(j) holds; false on time-out. */
+static bool wait_for(struct stall_job *j, bool (*cond)(struct stall_job *)) {
+    uint64_t t0 = lm_time_ns();
+    while (!cond(j)) {
+        if (lm_time_ns() - t0 > 20000000000ull) return false;
+        sched_yield();
+    }
+    return true;
+}
+static bool some_held(struct stall_job *j) { return atomic_load(&j->held) > 0; }
+static bool rest_done(struct stall_job *j) {
+    return atomic_load(&j->done) + atomic_load(&j->held) == j->nth;
+}
+
+/* A worker other than the caller stops in the first chunk it gets, as if descheduled there,
+ * and resumes only when every other chunk is done: that can only happen if the other threads
+ * take its share. The caller holds chunk 0 until some worker holds one, so the case is always
+ * exercised. A fixed split per thread deadlocks here (the time-outs turn that into a failure). */
+static void stall_task(void *arg, int ith, int nth) {
+    struct stall_job *j = arg;
+    const int w = lm_pool_worker();
+    atomic_fetch_add(&j->chunks[ith], 1);
+    if (w == 0 && ith == 0 && !wait_for(j, some_held)) atomic_fetch_add(&j->timeouts, 1);
+    if (w != 0 && atomic_fetch_add(&j->by_worker[w], 1) == 0) {
+        atomic_fetch_add(&j->held, 1);
+        if (!wait_for(j, rest_done)) atomic_fetch_add(&j->timeouts, 1);
+        return; /* held chunks are not counted in done: they finish now */
+    }
+    if (w == 0) atomic_fetch_add(&j->by_worker[0], 1);
+    atomic_fetch_add(&j->done, 1);
+    (void)nth;
+}
+
+START_TEST(pool_late_worker_does_not_stall) {
+    for (int n = 2; n <= 4; n++) {
+        struct lm_pool *p;
+        ck_assert_int_eq(lm_pool_create(n, &p), LM_OK);
+        for (int rep = 0; rep < 20; rep++) {
+            struct stall_job j = {.nth = lm_pool_chunks(p)};
+            lm_pool_run(p, stall_task, &j);
+            ck_assert_int_eq(atomic_load(&j.timeouts), 0);
+            const int held = atomic_load(&j.held);
+            ck_assert_int_ge(held, 1);
+            ck_assert_int_le(held, n - 1);
+            for (int i = 0; i < j.nth; i++)
+                ck_assert_int_eq(atomic_load(&j.chunks[i]), 1);
+            /* each holding worker ran one chunk; the caller ran all the others */
+            ck_assert_int_eq(atomic_load(&j.by_worker[0]), j.nth - held);
+            for (int w = 1; w < n; w++)
+                ck_assert_int_le(atomic_load(&j.by_worker[w]), 1);
+        }
+        lm_pool_free(p);
+    }
+}
+END_TEST
+
+/* A run that follows a pool of another size, from a worker index's point of view: the caller
+ * of a pool is worker 0 of it even when it is a worker of another pool. */
+struct nested_job {
+    struct lm_pool *inner;
+    _Atomic int bad;
+};
+static void inner_task(void *arg, int ith, int nth) {
+    struct nested_job *j = arg;
+    if (lm_pool_worker() != 0) atomic_fetch_add(&j->bad, 1);
+    (void)ith, (void)nth;
+}
+static void outer_task(void *arg, int ith, int nth) {
+    struct nested_job *j = arg;
+    const int w = lm_pool_worker();
+    if (ith == nth - 1) lm_pool_run(j->inner, inner_task, j); /* one-thread inner pool */
+    if (lm_pool_worker() != w) atomic_fetch_add(&j->bad, 1);
+}
+
+START_TEST(pool_worker_index_nests) {
+    struct lm_pool *outer, *inner;
+    ck_assert_int_eq(lm_pool_create(3, &outer), LM_OK);
+    ck_assert_int_eq(lm_pool_create(1, &inner), LM_OK);
+    for (int rep = 0; rep < 200; rep++) {
+        struct nested_job j = {.inner = inner};
+        lm_pool_run(outer, outer_task, &j);
+        ck_assert_int_eq(atomic_load(&j.bad), 0);
+    }
+    ck_assert_int_eq(lm_pool_worker(), 0);
+    lm_pool_free(inner);
+    lm_pool_free(outer);
 }
 END_TEST
 
@@ -365,7 +503,9 @@ static Suite *rt_suite(void) {
     tcase_add_test(tc, tensor_views);
     tcase_add_test(tc, arena);
     tcase_add_test(tc, file_map);
-    tcase_add_test(tc, pool_runs_and_barriers);
+    tcase_add_test(tc, pool_runs_every_chunk_once);
+    tcase_add_test(tc, pool_late_worker_does_not_stall);
+    tcase_add_test(tc, pool_worker_index_nests);
     tcase_add_test(tc, isa_selection);
     tcase_add_test(tc, log_levels);
     suite_add_tcase(s, tc);
