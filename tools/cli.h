@@ -23,6 +23,7 @@ int cmd_run(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* A model named on the command line: a GGUF file, a Hugging Face directory (config.json,
  * tokenizer.json, *.safetensors; any of them may be absent) or a bare tokenizer.json. */

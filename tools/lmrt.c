@@ -27,6 +27,7 @@ static const struct {
     {"run", cmd_run, "[-m MODEL] -p TEXT [-n N] [sampling]: complete a prompt, streaming"},
     {"chat", cmd_chat, "[-m MODEL] [--system TEXT]: talk through the model's chat template"},
     {"embed", cmd_embed, "[-m MODEL] [--pooling P]: one text per line -> one JSON vector"},
+    {"serve", cmd_serve, "[-m MODEL] [--embed-model MODEL] [--port N]: OpenAI-compatible server"},
     {"bench", cmd_bench, "[-m MODEL] [-p 512] [-n 128] [-t 1,2]: prefill / decode tok/s TSV"},
     {"info", cmd_info, "MODEL [--json]: architecture, hyper-parameters, tokenizer, tensors"},
     {"tokenize", cmd_tokenize,

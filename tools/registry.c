@@ -635,6 +635,10 @@ lm_status cli_pull(const char *name, bool force, char *path, size_t n) {
     return s;
 }
 
+const char *cli_default_model(enum cli_model_kind kind) {
+    return (unsigned)kind <= CLI_MODEL_TOKENIZER ? default_model[kind] : NULL;
+}
+
 lm_status cli_resolve_model(const char *arg, enum cli_model_kind kind, char *path, size_t n) {
     unsigned k = (unsigned)kind;
     if (!arg && (k > CLI_MODEL_TOKENIZER || !default_model[k]))

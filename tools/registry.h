@@ -33,6 +33,9 @@ enum cli_model_kind { CLI_MODEL_TEXT, CLI_MODEL_EMBEDDING, CLI_MODEL_TOKENIZER }
  * path gets at most n bytes (LM_ERANGE when it does not fit). */
 lm_status cli_resolve_model(const char *arg, enum cli_model_kind kind, char *path, size_t n);
 
+/* The name of the default model of kind, or NULL when it has none. */
+const char *cli_default_model(enum cli_model_kind kind);
+
 /* `lmrt pull NAME`: fetch the known model name into the cache unless every file is already
  * there (force: fetch again); path gets its path. Unknown names: LM_ENOTFOUND listing names. */
 lm_status cli_pull(const char *name, bool force, char *path, size_t n);
