@@ -28,8 +28,7 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
-                                "serve"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "serve"))
 import common  # noqa: E402
 
 OPENINGS = [
@@ -51,13 +50,32 @@ OPENINGS = [
     "Under the light of a full moon, the children crept out of the house to",
 ]
 
-SUBJECTS = ["The cat", "A young engineer", "The old library", "Our neighbour", "The river",
-            "A tired traveller", "The orchestra", "This small company"]
-VERBS = ["quietly watched", "carefully repaired", "happily described", "slowly crossed",
-         "proudly presented", "suddenly forgot"]
-OBJECTS = ["the broken bridge near the station.", "a map of the northern islands.",
-           "the results of the experiment to everyone.", "an unusual recipe for bread.",
-           "the long road through the valley at night.", "a letter written many years ago."]
+SUBJECTS = [
+    "The cat",
+    "A young engineer",
+    "The old library",
+    "Our neighbour",
+    "The river",
+    "A tired traveller",
+    "The orchestra",
+    "This small company",
+]
+VERBS = [
+    "quietly watched",
+    "carefully repaired",
+    "happily described",
+    "slowly crossed",
+    "proudly presented",
+    "suddenly forgot",
+]
+OBJECTS = [
+    "the broken bridge near the station.",
+    "a map of the northern islands.",
+    "the results of the experiment to everyone.",
+    "an unusual recipe for bread.",
+    "the long road through the valley at night.",
+    "a letter written many years ago.",
+]
 
 
 def sentences(n):
@@ -89,10 +107,18 @@ def one_stream(model, i, n_tokens):
             usage[0] = ev["usage"]["completion_tokens"]
 
     t0 = time.monotonic()
-    common.stream_text("/v1/completions", {
-        "model": model, "prompt": OPENINGS[i % len(OPENINGS)], "max_tokens": n_tokens,
-        "temperature": 0, "stream": True, "stream_options": {"include_usage": True},
-    }, on_event=on_event)
+    common.stream_text(
+        "/v1/completions",
+        {
+            "model": model,
+            "prompt": OPENINGS[i % len(OPENINGS)],
+            "max_tokens": n_tokens,
+            "temperature": 0,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        },
+        on_event=on_event,
+    )
     return t0, times, usage[0]
 
 
@@ -129,12 +155,22 @@ def gen_table(model, streams, n_tokens, rounds):
                 if times:
                     ttft.append(times[0] - t0)
                     gaps += [b - a for a, b in zip(times, times[1:])]
-        rows[c] = dict(req=c * rounds, tokens=tokens, chunks=chunks, wall=wall,
-                       agg=tokens / wall, ttft=ttft, gaps=gaps)
+        rows[c] = dict(
+            req=c * rounds,
+            tokens=tokens,
+            chunks=chunks,
+            wall=wall,
+            agg=tokens / wall,
+            ttft=ttft,
+            gaps=gaps,
+        )
         r = rows[c]
-        print(f"{c:>7} {r['req']:>8} {tokens:>7} {chunks:>7} {wall:>7.2f} {r['agg']:>9.1f} "
-              f"{pct(ttft, 50) * 1e3:>9.0f} {pct(ttft, 99) * 1e3:>9.0f} "
-              f"{pct(gaps, 50) * 1e3:>8.1f} {pct(gaps, 99) * 1e3:>8.1f}", flush=True)
+        print(
+            f"{c:>7} {r['req']:>8} {tokens:>7} {chunks:>7} {wall:>7.2f} {r['agg']:>9.1f} "
+            f"{pct(ttft, 50) * 1e3:>9.0f} {pct(ttft, 99) * 1e3:>9.0f} "
+            f"{pct(gaps, 50) * 1e3:>8.1f} {pct(gaps, 99) * 1e3:>8.1f}",
+            flush=True,
+        )
     return rows
 
 
@@ -143,16 +179,21 @@ def embed_bench(model, n_req, lmrt, embed_path, threads):
     common.post_json("/v1/embeddings", {"model": model, "input": sents[:32]})  # warm-up
     t0 = time.monotonic()
     for k in range(n_req):
-        obj = common.post_json("/v1/embeddings", {"model": model,
-                                                  "input": sents[32 * k:32 * (k + 1)]})
+        obj = common.post_json(
+            "/v1/embeddings", {"model": model, "input": sents[32 * k : 32 * (k + 1)]}
+        )
         common.check(len(obj["data"]) == 32, f"{len(obj['data'])} embeddings for 32")
     server = time.monotonic() - t0
 
     def cli(texts):
         data = ("\n".join(texts) + "\n").encode() if texts else b""
         t = time.monotonic()
-        subprocess.run([lmrt, "embed", "-m", embed_path, "-t", threads], input=data,
-                       stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(
+            [lmrt, "embed", "-m", embed_path, "-t", threads],
+            input=data,
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
         return time.monotonic() - t
 
     cli(sents[:32])  # page the model in
@@ -162,10 +203,14 @@ def embed_bench(model, n_req, lmrt, embed_path, threads):
     print(f"embeddings: {n_req} requests x 32 sentences")
     print(f"  server                  {n / server:8.1f} sentences/s  ({server:.2f} s)")
     print(f"  lmrt embed              {n / whole:8.1f} sentences/s  ({whole:.2f} s, with load)")
-    print(f"  lmrt embed, less load   {n / (whole - load):8.1f} sentences/s  "
-          f"({whole - load:.2f} s; load alone {load:.2f} s)")
-    print(f"  server / lmrt embed: {whole / server:.2f} (with load), "
-          f"{(whole - load) / server:.2f} (less load); the bar: >= 0.90")
+    print(
+        f"  lmrt embed, less load   {n / (whole - load):8.1f} sentences/s  "
+        f"({whole - load:.2f} s; load alone {load:.2f} s)"
+    )
+    print(
+        f"  server / lmrt embed: {whole / server:.2f} (with load), "
+        f"{(whole - load) / server:.2f} (less load); the bar: >= 0.90"
+    )
 
 
 def main():
@@ -190,23 +235,48 @@ def main():
     else:
         log = f"/tmp/lmrt-serve-load-{os.getpid()}.log"
         proc, common.URL = common.start_server(
-            ["-m", args.model, "--embed-model", args.embed_model, "--slots", args.slots,
-             "--ctx", "1024", "-t", args.threads], log, args.lmrt)
-        print(f"server: {common.URL} (pid {proc.pid}, log {log}), -t {args.threads} "
-              f"--slots {args.slots}")
+            [
+                "-m",
+                args.model,
+                "--embed-model",
+                args.embed_model,
+                "--slots",
+                args.slots,
+                "--ctx",
+                "1024",
+                "-t",
+                args.threads,
+            ],
+            log,
+            args.lmrt,
+        )
+        print(
+            f"server: {common.URL} (pid {proc.pid}, log {log}), -t {args.threads} "
+            f"--slots {args.slots}"
+        )
     try:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
-                    if ln.startswith("model name")), "?")
+        cpu = next(
+            (
+                ln.split(":", 1)[1].strip()
+                for ln in open("/proc/cpuinfo")
+                if ln.startswith("model name")
+            ),
+            "?",
+        )
         print(f"cpu: {cpu}, {os.cpu_count()} logical; load average {os.getloadavg()[0]:.2f}")
         gen_id, emb_id = common.model_ids()
         one_stream(gen_id, 0, 8)  # warm-up
         print(f"generation: {gen_id}, max_tokens {args.tokens}, temperature 0")
-        print(" streams requests  tokens  chunks  wall_s agg_tok/s ttft_p50ms ttft_p99ms "
-              "tok_p50ms tok_p99ms")
+        print(
+            " streams requests  tokens  chunks  wall_s agg_tok/s ttft_p50ms ttft_p99ms "
+            "tok_p50ms tok_p99ms"
+        )
         rows = gen_table(gen_id, streams, args.tokens, args.rounds)
         if 1 in rows and 8 in rows:
-            print(f"aggregate 8 streams / 1 stream: {rows[8]['agg'] / rows[1]['agg']:.2f} "
-                  f"(the bar: >= 4)")
+            print(
+                f"aggregate 8 streams / 1 stream: {rows[8]['agg'] / rows[1]['agg']:.2f} "
+                f"(the bar: >= 4)"
+            )
         if not args.no_embed:
             embed_bench(emb_id, args.embed_requests, args.lmrt, args.embed_model, args.threads)
         print(f"load average after: {os.getloadavg()[0]:.2f}")

@@ -10,6 +10,7 @@
 # LMRT_SERVE_SOAK=SECONDS also runs tests/serve/soak.py against A for that long.
 # Models: $LMRT_MODELS (default build/models). Exits non-zero, saying why, on any failure.
 set -u
+unset LMRT_API_KEY # server A must not need a key
 lmrt=build/lmrt
 models=${LMRT_MODELS:-build/models}
 gen=$models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -18,7 +19,7 @@ venv=build/venv-serve
 py=$venv/bin/python
 openai_pin=3.54.0
 tmp=$(mktemp -d)
-pid_a= pid_b= pid_c=
+pid_a='' pid_b='' pid_c=''
 cleanup() {
     for p in $pid_a $pid_b $pid_c; do kill -KILL "$p" 2>/dev/null; done
     rm -rf "$tmp"
@@ -41,7 +42,7 @@ show_log() { # the end of a server's log, for a failure
 
 [ -x $lmrt ] || die "$lmrt not built"
 $lmrt serve -h >/dev/null 2>&1 || die "$lmrt has no working 'serve' command (lmrt serve -h failed)"
-[ -f "$gen" ] && [ -d "$emb" ] || die "models missing under $models (tools/fetch_models.sh)"
+{ [ -f "$gen" ] && [ -d "$emb" ]; } || die "models missing under $models (tools/fetch_models.sh)"
 command -v python3 >/dev/null || die "python3 is needed"
 
 # 1. the venv with the pinned client: reused when it already has it
@@ -81,9 +82,9 @@ pid_a=$started url_a=$url
 start B -m "$gen" --api-key "$key" --slots 1 --max-queue 1 --ctx 256 -t 1
 pid_b=$started url_b=$url
 
-export LMRT_SERVE_URL=$url_a LMRT_SERVE_PID=$pid_a LMRT_SERVE_CTX=512 LMRT_SERVE_SLOTS=8
-export LMRT_SERVE_KEY_URL=$url_b LMRT_SERVE_KEY=$key
-export LMRT_SERVE_GEN=$gen LMRT_SERVE_EMBED=$emb LMRT=$lmrt LMRT_SERVE_THREADS=2
+export LMRT_SERVE_URL="$url_a" LMRT_SERVE_PID="$pid_a" LMRT_SERVE_CTX=512 LMRT_SERVE_SLOTS=8
+export LMRT_SERVE_KEY_URL="$url_b" LMRT_SERVE_KEY="$key"
+export LMRT_SERVE_GEN="$gen" LMRT_SERVE_EMBED="$emb" LMRT="$lmrt" LMRT_SERVE_THREADS=2
 
 # 2. the Python suites, each bounded in time
 for t in test_openai test_hostile test_concurrency; do
@@ -143,7 +144,7 @@ stop() { # name pid signal
     echo "cli_serve: server $1 exited $rc $((i / 10)).$((i % 10)) s after SIG$3"
 }
 stop A $pid_a TERM
-pid_a=
+pid_a=''
 i=0
 while kill -0 $pid_c 2>/dev/null && [ $i -lt 100 ]; do
     sleep 0.1
@@ -152,9 +153,9 @@ done
 kill -0 $pid_c 2>/dev/null && fail "the streaming client still hangs 10 s after the server exited"
 wait $pid_c
 echo "cli_serve: in-flight client: $(cat "$tmp/client.out")"
-pid_c=
+pid_c=''
 stop B $pid_b INT
-pid_b=
+pid_b=''
 
 if [ $fails -ne 0 ]; then
     echo "cli_serve: $fails failure(s)" >&2

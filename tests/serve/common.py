@@ -402,8 +402,10 @@ def wait_ready(url, seconds, pid):
         if not seen or seen[-1] != status:
             seen.append(status)
         if status == 200:
-            print(f"wait_ready: /health {' then '.join(map(str, seen))} "
-                  f"after {time.monotonic() - t0:.2f} s")
+            print(
+                f"wait_ready: /health {' then '.join(map(str, seen))} "
+                f"after {time.monotonic() - t0:.2f} s"
+            )
             return 0
         if status != 503:
             print(f"wait_ready: /health answered {status} {data[:200]!r}")

@@ -36,23 +36,43 @@ ap.add_argument("--seed", type=int, default=1)
 args = ap.parse_args()
 if args.url and not args.pid:
     ap.error("--url needs --pid (RSS is read from /proc/PID/status)")
-os.environ.update(LMRT=args.lmrt, LMRT_SERVE_GEN=args.model, LMRT_SERVE_EMBED=args.embed_model,
-                  LMRT_SERVE_CTX=str(args.ctx), LMRT_SERVE_THREADS=args.threads)
+os.environ.update(
+    LMRT=args.lmrt,
+    LMRT_SERVE_GEN=args.model,
+    LMRT_SERVE_EMBED=args.embed_model,
+    LMRT_SERVE_CTX=str(args.ctx),
+    LMRT_SERVE_THREADS=args.threads,
+)
 sys.path.insert(0, here)
 import common  # noqa: E402
 import test_hostile  # noqa: E402
 from common import check, metric, metrics, post_json, rss_kib, stream_text, vec_close  # noqa
 
 CHAT, COMP, EMB = "/v1/chat/completions", "/v1/completions", "/v1/embeddings"
-PROMPTS = ["What is the capital of France?", "Write a short poem about autumn.",
-           "Explain what a CPU does.", "Name four fruits.", "Hi", "Why do cats purr?"]
-SENTENCES = ["the soak test embeds this sentence", "and this one", "café ✓ 日本語",
-             "a somewhat longer sentence with several more words in it than the others"]
+PROMPTS = [
+    "What is the capital of France?",
+    "Write a short poem about autumn.",
+    "Explain what a CPU does.",
+    "Name four fruits.",
+    "Hi",
+    "Why do cats purr?",
+]
+SENTENCES = [
+    "the soak test embeds this sentence",
+    "and this one",
+    "café ✓ 日本語",
+    "a somewhat longer sentence with several more words in it than the others",
+]
 
 
 def chat_req(i, stream, **kw):
-    r = {"model": common.model_ids()[0], "messages": [{"role": "user", "content": PROMPTS[i]}],
-         "max_tokens": 24, "temperature": 0, "stream": stream}
+    r = {
+        "model": common.model_ids()[0],
+        "messages": [{"role": "user", "content": PROMPTS[i]}],
+        "max_tokens": 24,
+        "temperature": 0,
+        "stream": stream,
+    }
     r.update(kw)
     return r
 
@@ -61,10 +81,19 @@ class Soak:
     def __init__(self):
         self.lock = threading.Lock()
         self.counts, self.errors, self.seeded = {}, [], {}
-        self.ref_chat = [post_json(CHAT, chat_req(i, False))["choices"][0]["message"]["content"]
-                         for i in range(len(PROMPTS))]
-        self.ref_comp = post_json(COMP, {"model": common.model_ids()[0], "max_tokens": 16,
-                                         "prompt": "Once upon a time", "temperature": 0})
+        self.ref_chat = [
+            post_json(CHAT, chat_req(i, False))["choices"][0]["message"]["content"]
+            for i in range(len(PROMPTS))
+        ]
+        self.ref_comp = post_json(
+            COMP,
+            {
+                "model": common.model_ids()[0],
+                "max_tokens": 16,
+                "prompt": "Once upon a time",
+                "temperature": 0,
+            },
+        )
         self.ref_comp = self.ref_comp["choices"][0]["text"]
         self.ref_vec = common.lmrt_embed(SENTENCES)
         self.hostile = test_hostile.hostile_mix()
@@ -80,16 +109,26 @@ class Soak:
         check(text == self.ref_chat[i], f"chat {i}: {text!r} vs {self.ref_chat[i]!r}")
 
     def op_completion(self, rnd):
-        obj = post_json(COMP, {"model": common.model_ids()[0], "prompt": "Once upon a time",
-                               "max_tokens": 16, "temperature": 0})
+        obj = post_json(
+            COMP,
+            {
+                "model": common.model_ids()[0],
+                "prompt": "Once upon a time",
+                "max_tokens": 16,
+                "temperature": 0,
+            },
+        )
         text = obj["choices"][0]["text"]
         check(text == self.ref_comp, f"completion {text!r} vs {self.ref_comp!r}")
 
     def op_seeded(self, rnd):
         seed = rnd.randrange(4)
         r = chat_req(seed, rnd.random() < 0.5, temperature=0.8, seed=seed)
-        text = stream_text(CHAT, r)[0] if r["stream"] else \
-            post_json(CHAT, r)["choices"][0]["message"]["content"]
+        text = (
+            stream_text(CHAT, r)[0]
+            if r["stream"]
+            else post_json(CHAT, r)["choices"][0]["message"]["content"]
+        )
         with self.lock:
             want = self.seeded.setdefault(seed, text)
         check(text == want, f"seed {seed}: {text!r} vs {want!r}")
@@ -105,13 +144,21 @@ class Soak:
         rnd.choice(self.hostile)()
 
     def op_drop(self, rnd):
-        test_hostile.start_stream(chat_req(rnd.randrange(len(PROMPTS)), True,
-                                           max_tokens=200)).close()
+        test_hostile.start_stream(
+            chat_req(rnd.randrange(len(PROMPTS)), True, max_tokens=200)
+        ).close()
 
     def worker(self, wid, deadline):
         rnd = random.Random(args.seed * 1000 + wid)
-        ops = [(self.op_stream, 3), (self.op_chat, 2), (self.op_completion, 2),
-               (self.op_seeded, 1), (self.op_embed, 2), (self.op_hostile, 6), (self.op_drop, 1)]
+        ops = [
+            (self.op_stream, 3),
+            (self.op_chat, 2),
+            (self.op_completion, 2),
+            (self.op_seeded, 1),
+            (self.op_embed, 2),
+            (self.op_hostile, 6),
+            (self.op_drop, 1),
+        ]
         fns, weights = zip(*ops)
         while time.monotonic() < deadline:
             fn = rnd.choices(fns, weights)[0]
@@ -134,8 +181,21 @@ def main():
     else:
         log = f"/tmp/lmrt-soak-{os.getpid()}.log"
         proc, common.URL = common.start_server(
-            ["-m", args.model, "--embed-model", args.embed_model, "--slots", "8", "--ctx",
-             str(args.ctx), "-t", args.threads], log, args.lmrt)
+            [
+                "-m",
+                args.model,
+                "--embed-model",
+                args.embed_model,
+                "--slots",
+                "8",
+                "--ctx",
+                str(args.ctx),
+                "-t",
+                args.threads,
+            ],
+            log,
+            args.lmrt,
+        )
         common.PID = proc.pid
         print(f"soak: server pid {proc.pid} at {common.URL}, log {log}")
     soak = Soak()
@@ -150,8 +210,9 @@ def main():
 
     st = threading.Thread(target=sampler)
     st.start()
-    workers = [threading.Thread(target=soak.worker, args=(w, deadline))
-               for w in range(args.workers)]
+    workers = [
+        threading.Thread(target=soak.worker, args=(w, deadline)) for w in range(args.workers)
+    ]
     for w in workers:
         w.start()
     for w in workers:
@@ -169,21 +230,30 @@ def main():
     m = metrics()
 
     total = sum(soak.counts.values())
-    print(f"soak: {total} requests in {elapsed:.0f} s by {args.workers} workers "
-          f"({total / elapsed:.1f}/s): " +
-          ", ".join(f"{k} {v}" for k, v in sorted(soak.counts.items())))
-    print(f"soak: server counted {metric(m, 'lmrt_prompt_tokens_total'):.0f} prompt and "
-          f"{metric(m, 'lmrt_generated_tokens_total'):.0f} generated tokens")
-    print(f"soak: VmRSS at the end of the warm-up ({warm - t0:.0f} s) {rss_warm} KiB, max after "
-          f"{max(after) if after else rss_end} KiB, at the end {rss_end} KiB "
-          f"({rss_end - rss_warm:+d} KiB)")
+    print(
+        f"soak: {total} requests in {elapsed:.0f} s by {args.workers} workers "
+        f"({total / elapsed:.1f}/s): "
+        + ", ".join(f"{k} {v}" for k, v in sorted(soak.counts.items()))
+    )
+    print(
+        f"soak: server counted {metric(m, 'lmrt_prompt_tokens_total'):.0f} prompt and "
+        f"{metric(m, 'lmrt_generated_tokens_total'):.0f} generated tokens"
+    )
+    print(
+        f"soak: VmRSS at the end of the warm-up ({warm - t0:.0f} s) {rss_warm} KiB, max after "
+        f"{max(after) if after else rss_end} KiB, at the end {rss_end} KiB "
+        f"({rss_end - rss_warm:+d} KiB)"
+    )
     for name, (ok, v, dt) in settled.items():
         print(f"soak: {name} {v:.0f} {'after %.2f s' % dt if ok else '(stuck)'}")
     print(f"soak: {len(soak.errors)} errors")
     for e in soak.errors[:10]:
         print("   ", e)
-    bad = bool(soak.errors) or rss_end - rss_warm >= 2048 or \
-        not all(ok for ok, _, _ in settled.values())
+    bad = (
+        bool(soak.errors)
+        or rss_end - rss_warm >= 2048
+        or not all(ok for ok, _, _ in settled.values())
+    )
     if proc:
         rc = common.stop_server(proc)
         print(f"soak: server exit status after SIGTERM: {rc}")

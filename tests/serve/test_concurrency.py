@@ -115,8 +115,10 @@ def test_16_streams_match_alone():
     for i in bad:
         print(f"        prompt {i}: alone {alone[i]!r}\n        together {together[i]!r}")
     check(not bad, f"{len(bad)} of 16 concurrent streams differ from their text alone: {bad}")
-    print(f"        16 streams at once in {dt:.1f} s; most slots busy {sampler.busy:.0f}, "
-          f"deepest queue {sampler.queue:.0f}")
+    print(
+        f"        16 streams at once in {dt:.1f} s; most slots busy {sampler.busy:.0f}, "
+        f"deepest queue {sampler.queue:.0f}"
+    )
     check(sampler.busy == SLOTS, f"at most {sampler.busy} slots were busy, want all {SLOTS}")
     check(sampler.queue >= 1, "the queue never held a request: nothing waited for a slot")
     for name in ("lmrt_slots_busy", "lmrt_queue_depth"):
@@ -128,8 +130,12 @@ def test_mixed_kinds_at_once():
     """Streams, non-streamed chats, completions and embeddings at the same time."""
     texts = ["a sentence to embed", "another one, a little longer than the first"]
     want_vec = lmrt_embed(texts)
-    comp = {"model": model_ids()[0], "prompt": "The capital of France is",
-            "max_tokens": 16, "temperature": 0}
+    comp = {
+        "model": model_ids()[0],
+        "prompt": "The capital of France is",
+        "max_tokens": 16,
+        "temperature": 0,
+    }
     want_comp = post_json(COMP, comp)["choices"][0]["text"]
     want_chat = [stream_text(CHAT, req(i))[0] for i in range(4)]
     nonstream = dict(req(5), stream=False)
@@ -138,8 +144,12 @@ def test_mixed_kinds_at_once():
     fns = [lambda i=i: stream_text(CHAT, req(i))[0] for i in range(4)]
     fns += [lambda: post_json(COMP, comp)["choices"][0]["text"]] * 3
     fns += [lambda: post_json(CHAT, nonstream)["choices"][0]["message"]["content"]] * 3
-    fns += [lambda: [d["embedding"] for d in post_json(
-        EMB, {"model": model_ids()[1], "input": texts})["data"]]] * 4
+    fns += [
+        lambda: [
+            d["embedding"]
+            for d in post_json(EMB, {"model": model_ids()[1], "input": texts})["data"]
+        ]
+    ] * 4
     got = run_all_at_once(fns)
     for i in range(4):
         check(got[i] == want_chat[i], f"stream {i}: {got[i]!r}, alone {want_chat[i]!r}")

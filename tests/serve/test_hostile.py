@@ -69,8 +69,11 @@ def bad_json_cases():
         ("nested 100000 deep", CHAT, deep),
         ("NaN literal", COMP, b'{"model": "' + g + b'", "prompt": "hi", "temperature": NaN}'),
         ("lone high surrogate", COMP, b'{"model": "' + g + b'", "prompt": "a\\ud800b"}'),
-        ("lone low surrogate", CHAT, b'{"model": "' + g + b'", "messages": [{"role": "user", '
-         b'"content": "\\udc00"}]}'),
+        (
+            "lone low surrogate",
+            CHAT,
+            b'{"model": "' + g + b'", "messages": [{"role": "user", ' b'"content": "\\udc00"}]}',
+        ),
         ("bad escape", COMP, b'{"model": "' + g + b'", "prompt": "\\q"}'),
         ("control character in a string", COMP, b'{"model": "' + g + b'", "prompt": "a\x01b"}'),
     ]
@@ -99,18 +102,30 @@ def bad_field_cases():
         ("temperature negative", COMP, {"model": g, "prompt": "hi", "temperature": -1}),
         ("top_p a string", COMP, {"model": g, "prompt": "hi", "top_p": "all"}),
         ("stream a string", CHAT, {"model": g, "messages": m, "stream": "yes"}),
-        ("stream_options a string", CHAT, {"model": g, "messages": m, "stream": True,
-                                           "stream_options": "usage"}),
+        (
+            "stream_options a string",
+            CHAT,
+            {"model": g, "messages": m, "stream": True, "stream_options": "usage"},
+        ),
         ("stop a number", COMP, {"model": g, "prompt": "hi", "stop": 5}),
         ("stop of numbers", COMP, {"model": g, "prompt": "hi", "stop": [1, 2]}),
         ("seed a string", COMP, {"model": g, "prompt": "hi", "seed": "x"}),
         ("logit_bias an array", COMP, {"model": g, "prompt": "hi", "logit_bias": [1]}),
-        ("logit_bias key not a number", COMP, {"model": g, "prompt": "hi",
-                                               "logit_bias": {"abc": 1}}),
-        ("logit_bias id past the vocab", COMP, {"model": g, "prompt": "hi",
-                                                "logit_bias": {"999999999": 1}}),
-        ("logit_bias value a string", COMP, {"model": g, "prompt": "hi",
-                                             "logit_bias": {"1": "up"}}),
+        (
+            "logit_bias key not a number",
+            COMP,
+            {"model": g, "prompt": "hi", "logit_bias": {"abc": 1}},
+        ),
+        (
+            "logit_bias id past the vocab",
+            COMP,
+            {"model": g, "prompt": "hi", "logit_bias": {"999999999": 1}},
+        ),
+        (
+            "logit_bias value a string",
+            COMP,
+            {"model": g, "prompt": "hi", "logit_bias": {"1": "up"}},
+        ),
         ("n = 2", CHAT, {"model": g, "messages": m, "n": 2}),
         ("model a number", CHAT, {"model": 5, "messages": m}),
         ("prompt a number", COMP, {"model": g, "prompt": 5}),
@@ -146,16 +161,37 @@ def bad_utf8_cases():
         ("lone continuation", b"\x80abc"),
         ("past U+10FFFF", b"\xf4\x90\x80\x80"),
     ]:
-        out.append((f"{name} in a message", CHAT, b'{"model": "' + g +
-                    b'", "messages": [{"role": "user", "content": "x' + bad + b'"}]}'))
-        out.append((f"{name} in a prompt", COMP, b'{"model": "' + g + b'", "prompt": "' + bad
-                    + b'"}'))
-        out.append((f"{name} in an input", EMB, b'{"model": "' + e + b'", "input": ["ok", "' +
-                    bad + b'"]}'))
-    out.append(("invalid UTF-8 in a stop", COMP, b'{"model": "' + g +
-                b'", "prompt": "hi", "stop": ["\xff"]}'))
-    out.append(("invalid UTF-8 in a key", COMP, b'{"model": "' + g +
-                b'", "prompt": "hi", "\xff": 1}'))
+        out.append(
+            (
+                f"{name} in a message",
+                CHAT,
+                b'{"model": "'
+                + g
+                + b'", "messages": [{"role": "user", "content": "x'
+                + bad
+                + b'"}]}',
+            )
+        )
+        out.append(
+            (f"{name} in a prompt", COMP, b'{"model": "' + g + b'", "prompt": "' + bad + b'"}')
+        )
+        out.append(
+            (
+                f"{name} in an input",
+                EMB,
+                b'{"model": "' + e + b'", "input": ["ok", "' + bad + b'"]}',
+            )
+        )
+    out.append(
+        (
+            "invalid UTF-8 in a stop",
+            COMP,
+            b'{"model": "' + g + b'", "prompt": "hi", "stop": ["\xff"]}',
+        )
+    )
+    out.append(
+        ("invalid UTF-8 in a key", COMP, b'{"model": "' + g + b'", "prompt": "hi", "\xff": 1}')
+    )
     return out
 
 
@@ -232,7 +268,9 @@ def big_body(chunked, size=MAX_BODY):
     s = socket.create_connection(host_port(), timeout=30)
     try:
         head = f"POST {COMP} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        head += "Transfer-Encoding: chunked\r\n\r\n" if chunked else f"Content-Length: {size}\r\n\r\n"
+        head += (
+            "Transfer-Encoding: chunked\r\n\r\n" if chunked else f"Content-Length: {size}\r\n\r\n"
+        )
         s.sendall(head.encode())
         piece = b'{"model": "x", "prompt": "' + b"a" * 65536
         sent, reply = 0, b""
@@ -318,7 +356,9 @@ def test_slowloris():
     except (socket.timeout, ConnectionResetError):
         closed = False
     s.close()
-    print(f"        idle connection: {'closed after %.1f s' % (time.monotonic() - t0) if closed else 'open after 3 s'}")
+    print(
+        f"        idle connection: {'closed after %.1f s' % (time.monotonic() - t0) if closed else 'open after 3 s'}"
+    )
 
 
 def garbage_survived(what, data, allowed=(400, 404, 405, 411, 413, 414, 431, 501, 505, None)):
@@ -333,22 +373,35 @@ def garbage_survived(what, data, allowed=(400, 404, 405, 411, 413, 414, 431, 501
 
 def test_wire_garbage():
     garbage_survived("binary noise", bytes(range(256)) * 8 + b"\r\n\r\n")
-    garbage_survived("64 KB header", b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " +
-                     b"a" * 65536 + b"\r\n\r\n")
-    garbage_survived("10,000 headers", b"GET /health HTTP/1.1\r\nHost: x\r\n" +
-                     b"X-A: b\r\n" * 10000 + b"\r\n")
-    garbage_survived("bad Content-Length", b"POST /v1/completions HTTP/1.1\r\nHost: x\r\n"
-                     b"Content-Length: abc\r\n\r\n{}")
-    garbage_survived("negative Content-Length", b"POST /v1/completions HTTP/1.1\r\nHost: x\r\n"
-                     b"Content-Length: -5\r\n\r\n{}")
-    garbage_survived("huge Content-Length", b"POST /v1/completions HTTP/1.1\r\nHost: x\r\n"
-                     b"Content-Length: 99999999999999999999999\r\n\r\n{}")
-    garbage_survived("bad chunk size", b"POST /v1/completions HTTP/1.1\r\nHost: x\r\n"
-                     b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
+    garbage_survived(
+        "64 KB header", b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536 + b"\r\n\r\n"
+    )
+    garbage_survived(
+        "10,000 headers", b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 10000 + b"\r\n"
+    )
+    garbage_survived(
+        "bad Content-Length",
+        b"POST /v1/completions HTTP/1.1\r\nHost: x\r\n" b"Content-Length: abc\r\n\r\n{}",
+    )
+    garbage_survived(
+        "negative Content-Length",
+        b"POST /v1/completions HTTP/1.1\r\nHost: x\r\n" b"Content-Length: -5\r\n\r\n{}",
+    )
+    garbage_survived(
+        "huge Content-Length",
+        b"POST /v1/completions HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Length: 99999999999999999999999\r\n\r\n{}",
+    )
+    garbage_survived(
+        "bad chunk size",
+        b"POST /v1/completions HTTP/1.1\r\nHost: x\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    )
     garbage_survived("HTTP/9.9", b"GET /health HTTP/9.9\r\nHost: x\r\n\r\n")
     # a short body then a hang-up
-    raw_exchange(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a",
-                 read=False)
+    raw_exchange(
+        b'POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a', read=False
+    )
     check(request("GET", "/health")[0] == 200, "not serving after a cut-off body")
 
 
@@ -356,8 +409,10 @@ def start_stream(obj, path=CHAT):
     """Send a streaming request on a raw socket and read up to the first event; the socket."""
     s = socket.create_connection(host_port(), timeout=30)
     body = json.dumps(obj).encode()
-    s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-              b"Content-Length: %d\r\n\r\n%s" % (path.encode(), len(body), body))
+    s.sendall(
+        b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (path.encode(), len(body), body)
+    )
     got = b""
     while b"data: " not in got:
         chunk = s.recv(4096)
@@ -390,8 +445,9 @@ def test_disconnect_mid_stream():
         check(ok, f"{n} clients gone, lmrt_slots_busy still {v} after {dt:.1f} s")
         print(f"        {n} disconnect(s): slots free after {dt * 1000:.0f} ms")
     # completions too, and a reset instead of a close
-    s = start_stream({"model": gen(), "prompt": "Once upon a time", "max_tokens": 300,
-                      "stream": True}, COMP)
+    s = start_stream(
+        {"model": gen(), "prompt": "Once upon a time", "max_tokens": 300, "stream": True}, COMP
+    )
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     s.close()
     ok, v, dt = wait_metric("lmrt_slots_busy", lambda v: v == 0, timeout=2.0)
@@ -414,16 +470,25 @@ def hostile_mix():
     """The cheap hostile requests, each a function that makes one and checks its answer."""
     out = []
     for what, path, body in bad_json_cases() + bad_utf8_cases():
-        out.append(lambda p=path, b=body, w=what: check_error(
-            *request("POST", p, b, {"Content-Type": "application/json"})[::2], 400, w))
+        out.append(
+            lambda p=path, b=body, w=what: check_error(
+                *request("POST", p, b, {"Content-Type": "application/json"})[::2], 400, w
+            )
+        )
     for what, path, obj in bad_field_cases():
         out.append(lambda p=path, o=obj, w=what: check_error(*post(p, o), 400, w))
     for method, path in ROUTES_404:
-        out.append(lambda m=method, p=path: check_error(
-            *request(m, p, b"{}" if m == "POST" else None)[::2], 404, p))
+        out.append(
+            lambda m=method, p=path: check_error(
+                *request(m, p, b"{}" if m == "POST" else None)[::2], 404, p
+            )
+        )
     for method, path in ROUTES_405:
-        out.append(lambda m=method, p=path: check_error(
-            *request(m, p, b"{}" if m in ("POST", "PUT") else None)[::2], 405, p))
+        out.append(
+            lambda m=method, p=path: check_error(
+                *request(m, p, b"{}" if m in ("POST", "PUT") else None)[::2], 405, p
+            )
+        )
     long = "hello " * (CTX + 100)
     out.append(lambda: check_error(*post(COMP, {"model": gen(), "prompt": long}), 400, "ctx"))
     return out
@@ -436,8 +501,10 @@ def body_413():
 
 def test_rss_flat_over_1000():
     check(request("GET", "/health")[0] == 200, "not serving")
-    before = post_json(COMP, {"model": gen(), "prompt": "The capital of France is",
-                              "max_tokens": 8, "temperature": 0})["choices"][0]["text"]
+    before = post_json(
+        COMP,
+        {"model": gen(), "prompt": "The capital of France is", "max_tokens": 8, "temperature": 0},
+    )["choices"][0]["text"]
     mix = hostile_mix()
     specials = {  # every so often, the expensive ones
         97: body_413,
@@ -466,11 +533,15 @@ def test_rss_flat_over_1000():
     ok, v, _ = wait_metric("lmrt_slots_busy", lambda v: v == 0)
     check(ok, f"lmrt_slots_busy {v} after the 1,000 requests")
     rss1 = rss_kib()
-    print(f"        1,000 requests in {dt:.1f} s; VmRSS after warm-up {rss0} KiB, then every 100: "
-          f"{' '.join(str(r - rss0) for r in rss)} KiB of growth; at the end {rss1 - rss0:+d} KiB")
+    print(
+        f"        1,000 requests in {dt:.1f} s; VmRSS after warm-up {rss0} KiB, then every 100: "
+        f"{' '.join(str(r - rss0) for r in rss)} KiB of growth; at the end {rss1 - rss0:+d} KiB"
+    )
     check(rss1 - rss0 < 2048, f"RSS grew by {rss1 - rss0} KiB (>= 2 MiB) over 1,000 requests")
-    after = post_json(COMP, {"model": gen(), "prompt": "The capital of France is",
-                             "max_tokens": 8, "temperature": 0})["choices"][0]["text"]
+    after = post_json(
+        COMP,
+        {"model": gen(), "prompt": "The capital of France is", "max_tokens": 8, "temperature": 0},
+    )["choices"][0]["text"]
     check(after == before, f"greedy completion changed: {before!r} then {after!r}")
 
 

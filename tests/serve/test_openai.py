@@ -27,6 +27,7 @@ import openai  # noqa: E402
 from common import (  # noqa: E402
     CTX,
     EMBED,
+    Failure,
     KEY,
     KEY_URL,
     URL,
