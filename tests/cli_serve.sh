@@ -112,13 +112,17 @@ import sys, os
 sys.path.insert(0, "tests/serve")
 import common
 common.URL = sys.argv[1]
+conn, resp = common.open_stream("/v1/chat/completions", {
+    "model": common.model_ids()[0], "max_tokens": 400, "temperature": 0, "stream": True,
+    "messages": [{"role": "user", "content": "Tell me a very long story."}]})
+events, last = 0, b""
 try:
-    text, finish, _ = common.stream_text("/v1/chat/completions", {
-        "model": common.model_ids()[0], "max_tokens": 400, "temperature": 0, "stream": True,
-        "messages": [{"role": "user", "content": "Tell me a very long story."}]})
-    print("stream ended:", finish, len(text))
-except Exception as e:  # a cut stream is allowed; hanging is not
-    print("stream cut:", repr(e)[:200])
+    for line in resp:  # a cut stream is allowed; hanging is not
+        if line.startswith(b"data: "):
+            events, last = events + 1, line.strip()
+except Exception as e:
+    last += b" then " + repr(e).encode()
+print(f"status {resp.status}, {events} events, the last {last[-160:].decode()}")
 PY
 pid_c=$!
 "$py" -c "

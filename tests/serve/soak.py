@@ -9,7 +9,8 @@ the text the same request gave at the start), seeded sampling at temperature 0.8
 against the first answer for that seed), embeddings (checked against `lmrt embed`), a hostile
 request from test_hostile.py (checked for its 4xx error body), and a stream dropped after its
 first event. A sampler reads VmRSS every 2 s. It passes when no request failed, RSS at the end
-is less than 2 MiB above RSS at the end of the warm-up (the first quarter, at least 10 s),
+is less than 2 MiB above RSS at the end of the warm-up (a quarter of the time, at least 10 s
+and 100 requests; half the time if requests come slower),
 and lmrt_slots_busy and lmrt_queue_depth are 0 within 2 s of the last request. Not part of
 `ninja test` (it takes minutes); tests/cli_serve.sh runs it when LMRT_SERVE_SOAK=SECONDS.
 """
@@ -201,12 +202,14 @@ def main():
     soak = Soak()
     t0 = time.monotonic()
     deadline = t0 + args.duration
-    warm = t0 + max(10.0, args.duration / 4)
+    warm = max(10.0, args.duration / 4)
     samples, stop = [], threading.Event()
 
     def sampler():
         while not stop.wait(2.0):
-            samples.append((time.monotonic() - t0, rss_kib()))
+            with soak.lock:
+                n = sum(soak.counts.values())
+            samples.append((time.monotonic() - t0, rss_kib(), n))
 
     st = threading.Thread(target=sampler)
     st.start()
@@ -225,8 +228,14 @@ def main():
         ok, v, dt = common.wait_metric(name, lambda v: v == 0, timeout=2.0)
         settled[name] = (ok, v, dt)
     rss_end = rss_kib()
-    after = [r for t, r in samples if t >= warm - t0]
+    # the warm-up ends at the first sample past a quarter of the time (10 s at least) with 100
+    # requests made, or at half the time when requests are that slow
+    base = next((i for i, (t, _, n) in enumerate(samples) if t >= warm and n >= 100), None)
+    if base is None:
+        base = next((i for i, (t, _, _) in enumerate(samples) if t >= args.duration / 2), None)
+    after = [r for _, r, _ in samples[base:]] if base is not None else []
     rss_warm = after[0] if after else rss_end
+    warm_t = samples[base][0] if after else elapsed
     m = metrics()
 
     total = sum(soak.counts.values())
@@ -240,7 +249,7 @@ def main():
         f"{metric(m, 'lmrt_generated_tokens_total'):.0f} generated tokens"
     )
     print(
-        f"soak: VmRSS at the end of the warm-up ({warm - t0:.0f} s) {rss_warm} KiB, max after "
+        f"soak: VmRSS at the end of the warm-up ({warm_t:.0f} s) {rss_warm} KiB, max after "
         f"{max(after) if after else rss_end} KiB, at the end {rss_end} KiB "
         f"({rss_end - rss_warm:+d} KiB)"
     )

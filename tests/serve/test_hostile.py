@@ -6,7 +6,7 @@ What must hold: malformed JSON, wrong types, missing fields and invalid UTF-8 an
 prompt over the context 400 naming the limit; every error body is {"error": {"message", "type",
 "code"}}. Partial headers held open on many connections (slowloris) do not stop the server
 answering others. A client that disconnects mid-stream frees its slot: /metrics lmrt_slots_busy
-is back to 0 within 2 s (a step takes tens of ms). Garbage on the wire never kills it. Over
+is back to 0 within 3 s (a step takes tens of ms, up to a second on a loaded machine). Garbage on the wire never kills it. Over
 1,000 such requests after a warm-up of 100, RSS (VmRSS of /proc/PID/status) is flat, meaning it
 grows by less than 2 MiB, and a greedy completion afterwards is the same as before.
 """
@@ -26,8 +26,6 @@ from common import (  # noqa: E402
     check,
     check_error,
     host_port,
-    metric,
-    metrics,
     model_ids,
     post,
     post_json,
@@ -76,6 +74,10 @@ def bad_json_cases():
         ),
         ("bad escape", COMP, b'{"model": "' + g + b'", "prompt": "\\q"}'),
         ("control character in a string", COMP, b'{"model": "' + g + b'", "prompt": "a\x01b"}'),
+        ("raw tab in a string", COMP, b'{"model": "' + g + b'", "prompt": "a\tb"}'),
+        ("raw NUL in a string", COMP, b'{"model": "' + g + b'", "prompt": "a\x00b"}'),
+        ("control character between tokens", COMP, b'{"model": "' + g + b'",\x01"prompt": "a"}'),
+        ("NUL after the object", COMP, b'{"model": "' + g + b'", "prompt": "a"}\x00'),
     ]
 
 
@@ -447,11 +449,12 @@ def test_disconnect_mid_stream():
     check(ok, f"lmrt_slots_busy is {v} before the test")
     for n in (1, 4):
         socks = [start_stream(long_stream_request(i)) for i in range(n)]
-        busy = metric(metrics(), "lmrt_slots_busy")
-        check(busy == n, f"{n} streams running, lmrt_slots_busy {busy}")
+        # the role chunk comes before the job has a slot: wait until all n hold one
+        ok, busy, _ = wait_metric("lmrt_slots_busy", lambda v: v == n, timeout=10.0)
+        check(ok, f"{n} streams running, lmrt_slots_busy {busy}")
         for s in socks:
             s.close()
-        ok, v, dt = wait_metric("lmrt_slots_busy", lambda v: v == 0, timeout=2.0)
+        ok, v, dt = wait_metric("lmrt_slots_busy", lambda v: v == 0, timeout=3.0)
         check(ok, f"{n} clients gone, lmrt_slots_busy still {v} after {dt:.1f} s")
         print(f"        {n} disconnect(s): slots free after {dt * 1000:.0f} ms")
     # completions too, and a reset instead of a close
@@ -460,7 +463,7 @@ def test_disconnect_mid_stream():
     )
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     s.close()
-    ok, v, dt = wait_metric("lmrt_slots_busy", lambda v: v == 0, timeout=2.0)
+    ok, v, dt = wait_metric("lmrt_slots_busy", lambda v: v == 0, timeout=3.0)
     check(ok, f"reset completion stream: lmrt_slots_busy {v} after {dt:.1f} s")
 
 
