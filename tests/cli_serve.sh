@@ -63,7 +63,8 @@ start() {
     name=$1
     shift
     port=$(free_port)
-    $lmrt serve --host 127.0.0.1 --port "$port" "$@" 2>"$tmp/$name.log" &
+    : >"$tmp/$name.log"
+    $lmrt serve --host 127.0.0.1 --port "$port" "$@" 2>>"$tmp/$name.log" &
     started=$!
     url=http://127.0.0.1:$port
     i=0
@@ -86,10 +87,15 @@ export LMRT_SERVE_URL="$url_a" LMRT_SERVE_PID="$pid_a" LMRT_SERVE_CTX=512 LMRT_S
 export LMRT_SERVE_KEY_URL="$url_b" LMRT_SERVE_KEY="$key"
 export LMRT_SERVE_GEN="$gen" LMRT_SERVE_EMBED="$emb" LMRT="$lmrt" LMRT_SERVE_THREADS=2
 
-# 2. the Python suites, each bounded in time
+# 2. the Python suites, each bounded in time (a sanitizer build runs about ten times slower)
+limit=300
+if grep -q -e '-fsanitize=[a-z,]*address' build/config.ninja 2>/dev/null; then
+    export LMRT_SERVE_SANITIZED=1
+    limit=900
+fi
 for t in test_openai test_hostile test_concurrency; do
     t0=$(date +%s)
-    timeout 300 "$py" tests/serve/$t.py
+    timeout $limit "$py" tests/serve/$t.py
     rc=$?
     [ $rc -eq 0 ] || fail "tests/serve/$t.py: status $rc"
     echo "cli_serve: $t took $(($(date +%s) - t0)) s"

@@ -8,6 +8,7 @@ tests/cli_serve.sh starts the servers and says where they are in the environment
   LMRT_SERVE_KEY_URL  a second server with --api-key LMRT_SERVE_KEY, --slots 1, --max-queue 1
   LMRT_SERVE_GEN, LMRT_SERVE_EMBED  the model paths both were started with
   LMRT                the lmrt binary (references: `lmrt run`, `lmrt embed`, `lmrt tokenize`)
+  LMRT_SERVE_SANITIZED  1 when lmrt is a sanitizer build (shorter generations, no RSS bound)
 The tests need nothing but the standard library (test_openai.py also the `openai` client), so
 they run in the venv cli_serve.sh makes. Each test module calls run_tests(globals()), which
 runs its test_* functions in the order they are written (LMRT_SERVE_TEST=substring picks).
@@ -38,6 +39,8 @@ GEN = os.environ.get("LMRT_SERVE_GEN", "build/models/smollm2/SmolLM2-135M-Instru
 EMBED = os.environ.get("LMRT_SERVE_EMBED", "build/models/minilm")
 LMRT = os.environ.get("LMRT", "build/lmrt")
 THREADS = os.environ.get("LMRT_SERVE_THREADS", "2")
+# lmrt built with -fsanitize=address: about ten times slower, and RSS is not a leak measure
+SANITIZED = os.environ.get("LMRT_SERVE_SANITIZED") == "1"
 
 
 class Failure(Exception):

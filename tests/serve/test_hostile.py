@@ -6,9 +6,12 @@ What must hold: malformed JSON, wrong types, missing fields and invalid UTF-8 an
 prompt over the context 400 naming the limit; every error body is {"error": {"message", "type",
 "code"}}. Partial headers held open on many connections (slowloris) do not stop the server
 answering others. A client that disconnects mid-stream frees its slot: /metrics lmrt_slots_busy
-is back to 0 within 3 s (a step takes tens of ms, up to a second on a loaded machine). Garbage on the wire never kills it. Over
+is back to 0 within five steps (3 s at least), a step timed on the stream itself. Garbage on
+the wire never kills it. Over
 1,000 such requests after a warm-up of 100, RSS (VmRSS of /proc/PID/status) is flat, meaning it
-grows by less than 2 MiB, and a greedy completion afterwards is the same as before.
+grows by less than 2 MiB (not asserted in a sanitizer build, where ASan's quarantine keeps freed
+memory and LeakSanitizer checks the exit instead), and a greedy completion afterwards is the
+same as before.
 """
 
 import json
@@ -22,6 +25,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (  # noqa: E402
     CTX,
+    SANITIZED,
     body_of,
     check,
     check_error,
@@ -434,6 +438,20 @@ def start_stream(obj, path=CHAT):
     return s
 
 
+def step_seconds(s, events=3):
+    """Read a stream until `events` more events came: the longest gap between two of them, an
+    estimate of one scheduler step as this machine runs it now."""
+    seen, times, got = 0, [], b""
+    while len(times) < events:
+        chunk = s.recv(65536)
+        check(chunk, "stream closed while timing a step")
+        got += chunk
+        n = got.count(b"data: ")
+        times += [time.monotonic()] * (n - seen)
+        seen = n
+    return max(b - a for a, b in zip(times, times[1:]))
+
+
 def long_stream_request(i=0):
     return {
         "model": gen(),
@@ -452,18 +470,26 @@ def test_disconnect_mid_stream():
         # the role chunk comes before the job has a slot: wait until all n hold one
         ok, busy, _ = wait_metric("lmrt_slots_busy", lambda v: v == n, timeout=10.0)
         check(ok, f"{n} streams running, lmrt_slots_busy {busy}")
+        # "within one step": allow a few, and 3 s at least (a sanitizer build or a busy machine
+        # makes steps slow); the 300 tokens left would take hundreds of steps
+        step = step_seconds(socks[0])
+        limit = max(3.0, 5 * step)
         for s in socks:
             s.close()
-        ok, v, dt = wait_metric("lmrt_slots_busy", lambda v: v == 0, timeout=3.0)
+        ok, v, dt = wait_metric("lmrt_slots_busy", lambda v: v == 0, timeout=limit)
         check(ok, f"{n} clients gone, lmrt_slots_busy still {v} after {dt:.1f} s")
-        print(f"        {n} disconnect(s): slots free after {dt * 1000:.0f} ms")
+        print(
+            f"        {n} disconnect(s): slots free after {dt * 1000:.0f} ms (a step: "
+            f"{step * 1000:.0f} ms)"
+        )
     # completions too, and a reset instead of a close
     s = start_stream(
         {"model": gen(), "prompt": "Once upon a time", "max_tokens": 300, "stream": True}, COMP
     )
+    limit = max(3.0, 5 * step_seconds(s))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     s.close()
-    ok, v, dt = wait_metric("lmrt_slots_busy", lambda v: v == 0, timeout=3.0)
+    ok, v, dt = wait_metric("lmrt_slots_busy", lambda v: v == 0, timeout=limit)
     check(ok, f"reset completion stream: lmrt_slots_busy {v} after {dt:.1f} s")
 
 
@@ -550,7 +576,10 @@ def test_rss_flat_over_1000():
         f"        1,000 requests in {dt:.1f} s; VmRSS after warm-up {rss0} KiB, then every 100: "
         f"{' '.join(str(r - rss0) for r in rss)} KiB of growth; at the end {rss1 - rss0:+d} KiB"
     )
-    check(rss1 - rss0 < 2048, f"RSS grew by {rss1 - rss0} KiB (>= 2 MiB) over 1,000 requests")
+    if SANITIZED:  # ASan holds freed memory in quarantine: its leak check at exit stands in
+        print("        (sanitizer build: RSS not bounded; LeakSanitizer checks the exit)")
+    else:
+        check(rss1 - rss0 < 2048, f"RSS grew by {rss1 - rss0} KiB (>= 2 MiB) over 1,000 requests")
     after = post_json(
         COMP,
         {"model": gen(), "prompt": "The capital of France is", "max_tokens": 8, "temperature": 0},
