@@ -30,6 +30,7 @@ from common import (  # noqa: E402
     Failure,
     KEY,
     KEY_URL,
+    SANITIZED,
     URL,
     b64_floats,
     check,
@@ -47,6 +48,7 @@ from common import (  # noqa: E402
 
 client = openai.OpenAI(base_url=URL + "/v1", api_key="unused", max_retries=0, timeout=120)
 QUESTION = "What is the capital of France?"
+N = 12 if SANITIZED else 24  # tokens per answer (a sanitizer build is about ten times slower)
 PROMPT = "The capital of France is"
 
 
@@ -107,9 +109,9 @@ def test_models_list():
 
 
 def test_chat_matches_cli():
-    want = lmrt_run(QUESTION, 24, chat=True)
+    want = lmrt_run(QUESTION, N, chat=True)
     t0 = int(time.time())
-    r = chat(temperature=0, max_tokens=24)
+    r = chat(temperature=0, max_tokens=N)
     check(r.object == "chat.completion", f"object {r.object!r}")
     check(r.id.startswith("chatcmpl-"), f"id {r.id!r}")
     check(abs(r.created - t0) <= 5, f"created {r.created}, now {t0}")
@@ -120,10 +122,10 @@ def test_chat_matches_cli():
     check(c.message.content == want, f"chat text {c.message.content!r}, lmrt run --chat {want!r}")
     check(c.finish_reason in ("stop", "length"), f"finish_reason {c.finish_reason!r}")
     u = r.usage
-    check(0 < u.completion_tokens <= 24, f"completion_tokens {u.completion_tokens}")
+    check(0 < u.completion_tokens <= N, f"completion_tokens {u.completion_tokens}")
     check(u.prompt_tokens > 5, f"prompt_tokens {u.prompt_tokens} (the template adds tokens)")
     check(u.total_tokens == u.prompt_tokens + u.completion_tokens, f"usage {u!r}")
-    check((c.finish_reason == "length") == (u.completion_tokens == 24), f"{c.finish_reason}/{u}")
+    check((c.finish_reason == "length") == (u.completion_tokens == N), f"{c.finish_reason}/{u}")
 
 
 def test_chat_stream_equals_nonstream():
@@ -133,16 +135,18 @@ def test_chat_stream_equals_nonstream():
         {"role": "assistant", "content": "Red, green, blue."},
         {"role": "user", "content": "And three animals?"},
     ]
-    r = chat(messages=msgs, temperature=0, max_tokens=32)
-    text, finish, chunks = stream_chat(messages=msgs, temperature=0, max_tokens=32)
+    r = chat(messages=msgs, temperature=0, max_tokens=N + 8)
+    text, finish, chunks = stream_chat(messages=msgs, temperature=0, max_tokens=N + 8)
     check(text == r.choices[0].message.content, f"stream {text!r} != {r.choices[0].message!r}")
     check(finish == r.choices[0].finish_reason, f"finish {finish} != {r.choices[0].finish_reason}")
     check(chunks[0].id.startswith("chatcmpl-"), f"chunk id {chunks[0].id!r}")
     last = [c for c in chunks if c.choices][-1]
     check(last.choices[0].finish_reason == finish, "the finish_reason is not on the last chunk")
     check(all(c.usage is None for c in chunks), "usage in a chunk without include_usage")
-    # one delta per token: more than a couple of chunks for 32 tokens
-    check(len(chunks) >= 8, f"only {len(chunks)} chunks for {r.usage.completion_tokens} tokens")
+    # one delta per token (a token that ends inside a UTF-8 character waits for the next)
+    pieces = sum(1 for c in chunks for ch in c.choices if ch.delta.content)
+    n = r.usage.completion_tokens
+    check(pieces * 2 >= n, f"{pieces} text chunks for {n} tokens: not flushed per token")
 
 
 def test_include_usage():
@@ -173,7 +177,7 @@ def test_completions_match_cli():
 
 
 def test_stop_strings():
-    full = completion(temperature=0, max_tokens=24).choices[0].text
+    full = completion(temperature=0, max_tokens=N).choices[0].text
     words = [w for w in full.split() if len(w) >= 3 and full.find(w) > 0]
     check(len(words) >= 2, f"too few words to stop on in {full!r}")
     late, early = words[len(words) // 2], words[0]
@@ -188,19 +192,19 @@ def test_stop_strings():
         stops = [stop] if isinstance(stop, str) else stop
         hits = [full.find(s) for s in stops if full.find(s) >= 0]
         want = full[: min(hits)] if hits else full
-        r = completion(temperature=0, max_tokens=24, stop=stop)
+        r = completion(temperature=0, max_tokens=N, stop=stop)
         got = r.choices[0].text
         check(got == want, f"stop={stop!r}: {got!r}, want {want!r} (from {full!r})")
         if hits:
             check(r.choices[0].finish_reason == "stop", f"stop={stop!r}: {r.choices[0]!r}")
-        text, finish, _ = stream_completion(temperature=0, max_tokens=24, stop=stop)
+        text, finish, _ = stream_completion(temperature=0, max_tokens=N, stop=stop)
         check(text == want, f"streamed, stop={stop!r}: {text!r}, want {want!r}")
         check(finish == r.choices[0].finish_reason, f"stop={stop!r}: streamed finish {finish}")
     # chat too
-    answer = chat(temperature=0, max_tokens=24).choices[0].message.content
+    answer = chat(temperature=0, max_tokens=N).choices[0].message.content
     w = [w for w in answer.split() if len(w) >= 3 and answer.find(w) > 0]
     check(w, f"no word to stop on in {answer!r}")
-    r = chat(temperature=0, max_tokens=24, stop=[w[0]])
+    r = chat(temperature=0, max_tokens=N, stop=[w[0]])
     want = answer[: answer.find(w[0])]
     check(r.choices[0].message.content == want, f"chat stop {w[0]!r}: {r.choices[0].message!r}")
     check(r.choices[0].finish_reason == "stop", f"chat stop: {r.choices[0].finish_reason}")
@@ -218,7 +222,7 @@ def test_max_tokens_length():
 
 
 def test_seed_determinism():
-    kw = dict(temperature=1.0, top_p=0.95, max_tokens=24)
+    kw = dict(temperature=1.0, top_p=0.95, max_tokens=N)
     a = chat(seed=1234, **kw).choices[0].message.content
     b = chat(seed=1234, **kw).choices[0].message.content
     check(a == b, f"seed 1234 twice: {a!r} vs {b!r}")
