@@ -89,7 +89,7 @@ export LMRT_SERVE_GEN="$gen" LMRT_SERVE_EMBED="$emb" LMRT="$lmrt" LMRT_SERVE_THR
 
 # 2. the Python suites, each bounded in time (a sanitizer build runs about ten times slower)
 limit=300
-if grep -q -e '-fsanitize=[a-z,]*address' build/config.ninja 2>/dev/null; then
+if grep -q '^cflags = .*-fsanitize=[a-z,]*address' build/config.ninja 2>/dev/null; then
     export LMRT_SERVE_SANITIZED=1
     limit=900
 fi
