@@ -10,7 +10,7 @@ against the first answer for that seed), embeddings (checked against `lmrt embed
 request from test_hostile.py (checked for its 4xx error body), and a stream dropped after its
 first event. A sampler reads VmRSS every 2 s. It passes when no request failed, RSS at the end
 is less than 2 MiB above RSS at the end of the warm-up (a quarter of the time, at least 10 s
-and 100 requests; half the time if requests come slower),
+and 200 requests; half the time if requests come slower),
 and lmrt_slots_busy and lmrt_queue_depth are 0 within 2 s of the last request. Not part of
 `ninja test` (it takes minutes); tests/cli_serve.sh runs it when LMRT_SERVE_SOAK=SECONDS.
 """
@@ -228,9 +228,9 @@ def main():
         ok, v, dt = common.wait_metric(name, lambda v: v == 0, timeout=2.0)
         settled[name] = (ok, v, dt)
     rss_end = rss_kib()
-    # the warm-up ends at the first sample past a quarter of the time (10 s at least) with 100
+    # the warm-up ends at the first sample past a quarter of the time (10 s at least) with 200
     # requests made, or at half the time when requests are that slow
-    base = next((i for i, (t, _, n) in enumerate(samples) if t >= warm and n >= 100), None)
+    base = next((i for i, (t, _, n) in enumerate(samples) if t >= warm and n >= 200), None)
     if base is None:
         base = next((i for i, (t, _, _) in enumerate(samples) if t >= args.duration / 2), None)
     after = [r for _, r, _ in samples[base:]] if base is not None else []
@@ -252,6 +252,11 @@ def main():
         f"soak: VmRSS at the end of the warm-up ({warm_t:.0f} s) {rss_warm} KiB, max after "
         f"{max(after) if after else rss_end} KiB, at the end {rss_end} KiB "
         f"({rss_end - rss_warm:+d} KiB)"
+    )
+    step = max(1, len(samples) // 12)
+    print(
+        "soak: VmRSS KiB by time: "
+        + ", ".join(f"{t:.0f}s {r} ({n} req)" for t, r, n in samples[::step])
     )
     for name, (ok, v, dt) in settled.items():
         print(f"soak: {name} {v:.0f} {'after %.2f s' % dt if ok else '(stuck)'}")
