@@ -10,6 +10,8 @@
  * - Responses: every body and stream event the server writes is parsed back with cJSON and its
  *   fields checked; escapes and invalid UTF-8 in text; float embeddings round-trip to the same
  *   float32; base64 against RFC 4648's vectors and decoded back.
+ * - Metrics (tools/serve_metrics.c): the Prometheus text read back line by line: counters by
+ *   route and status, cumulative histogram buckets against the observations, gauges.
  */
 #include <cJSON.h>
 #include <math.h>
@@ -19,6 +21,7 @@
 
 #include "../tools/serve_api.h"
 #include "../tools/serve_job.h"
+#include "../tools/serve_metrics.h"
 #include "testutil.h"
 
 static struct lm_model *smollm, *minilm;
@@ -808,6 +811,83 @@ START_TEST(utf8_checks) {
 }
 END_TEST
 
+/* The value of the sample line that starts with name (labels included) in text. */
+static double sample(const char *text, const char *name) {
+    size_t n = strlen(name);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, name, n) && l[n] == ' ') return strtod(l + n + 1, NULL);
+    ck_abort_msg("no sample %s in:\n%s", name, text);
+    return 0;
+}
+
+START_TEST(metrics_text) {
+    struct srv_metrics *m = srv_metrics_create();
+    ck_assert(m);
+    srv_metrics_request(m, SRV_ROUTE_CHAT, 200);
+    srv_metrics_request(m, SRV_ROUTE_CHAT, 200);
+    srv_metrics_request(m, SRV_ROUTE_CHAT, 400);
+    srv_metrics_request(m, SRV_ROUTE_OTHER, 404);
+    srv_metrics_request(m, SRV_ROUTE_HEALTH, 42); /* not an HTTP status: not counted */
+    srv_metrics_tokens(m, 10, 3);
+    srv_metrics_tokens(m, 5, 0);
+    const double ttft[] = {0.004, 0.05, 0.3, 0.3, 100, -1, NAN, INFINITY};
+    for (int i = 0; i < 8; i++)
+        srv_metrics_ttft(m, ttft[i]);
+    srv_metrics_token_latency(m, 0.02);
+    srv_metrics_gen_state(m, 3, 2, 8, 300, 1200);
+    srv_metrics_embed_queue(m, 1);
+    struct lm_text t = {0};
+    ck_assert(srv_metrics_render(m, &t) == LM_OK);
+    const char *s = t.s;
+    ck_assert_double_eq(
+        sample(s, "lmrt_requests_total{route=\"/v1/chat/completions\",status=\"200\"}"), 2);
+    ck_assert_double_eq(
+        sample(s, "lmrt_requests_total{route=\"/v1/chat/completions\",status=\"400\"}"), 1);
+    ck_assert_double_eq(sample(s, "lmrt_requests_total{route=\"other\",status=\"404\"}"), 1);
+    ck_assert(!strstr(s, "route=\"/health\""));
+    ck_assert_double_eq(sample(s, "lmrt_prompt_tokens_total"), 15);
+    ck_assert_double_eq(sample(s, "lmrt_generated_tokens_total"), 3);
+    /* buckets are cumulative; the negative and non-finite observations were dropped */
+    const char *h = "lmrt_time_to_first_token_seconds";
+    char name[128];
+    const struct {
+        const char *le;
+        double n;
+    } b[] = {{"0.005", 1}, {"0.01", 1}, {"0.05", 2}, {"0.25", 2},
+             {"0.5", 4},   {"60", 4},   {"+Inf", 5}};
+    for (int i = 0; i < 7; i++) {
+        snprintf(name, sizeof name, "%s_bucket{le=\"%s\"}", h, b[i].le);
+        ck_assert_msg(sample(s, name) == b[i].n, "%s is %g, want %g", name, sample(s, name),
+                      b[i].n);
+    }
+    snprintf(name, sizeof name, "%s_count", h);
+    ck_assert_double_eq(sample(s, name), 5);
+    snprintf(name, sizeof name, "%s_sum", h);
+    ck_assert_double_eq_tol(sample(s, name), 100.654, 1e-9);
+    ck_assert_double_eq(sample(s, "lmrt_time_per_output_token_seconds_bucket{le=\"0.015\"}"), 0);
+    ck_assert_double_eq(sample(s, "lmrt_time_per_output_token_seconds_bucket{le=\"0.02\"}"), 1);
+    ck_assert_double_eq(sample(s, "lmrt_queue_depth{worker=\"gen\"}"), 3);
+    ck_assert_double_eq(sample(s, "lmrt_queue_depth{worker=\"embed\"}"), 1);
+    ck_assert_double_eq(sample(s, "lmrt_slots_busy"), 2);
+    ck_assert_double_eq(sample(s, "lmrt_slots_total"), 8);
+    ck_assert_double_eq(sample(s, "lmrt_kv_cache_used_ratio"), 0.25);
+    ck_assert_double_eq(sample(s, "lmrt_kv_cache_tokens_used"), 300);
+    /* every family has HELP and TYPE, every line ends with a newline */
+    const char *fam[] = {"lmrt_requests_total counter",
+                         "lmrt_time_to_first_token_seconds histogram", "lmrt_slots_busy gauge",
+                         "lmrt_kv_cache_used_ratio gauge"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "# TYPE %s\n", fam[i]);
+        ck_assert_msg(strstr(s, name), "no '%s'", name);
+    }
+    ck_assert(strstr(s, "# HELP lmrt_queue_depth "));
+    ck_assert(t.n > 0 && s[t.n - 1] == '\n');
+    lm_text_free(&t);
+    srv_metrics_free(m);
+    ck_assert_str_eq(srv_route_name(SRV_ROUTE_EMBEDDINGS), "/v1/embeddings");
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("serve_api");
     TCase *tc = tcase_create("smollm2+minilm");
@@ -828,6 +908,7 @@ int main(void) {
     tcase_add_test(out, embedding_bodies);
     tcase_add_test(out, model_bodies);
     tcase_add_test(out, utf8_checks);
+    tcase_add_test(out, metrics_text);
     suite_add_tcase(s, out);
     return tu_run(s);
 }

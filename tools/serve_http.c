@@ -48,6 +48,7 @@ struct srv_http {
     struct srv_models models;
     struct srv_api_served served;
     atomic_bool stopping;
+    atomic_int live; /* requests begun and not yet freed */
 };
 
 struct req {
@@ -81,6 +82,7 @@ struct req {
 
 static void req_unref(struct req *r) {
     if (atomic_fetch_sub(&r->refs, 1) != 1) return;
+    atomic_fetch_sub(&r->h->live, 1);
     if (r->job) {
         if (r->job_refs == 1) srv_job_cancel(r->job); /* a no-op when it has finished */
         for (int i = 0; i < r->job_refs; i++)
@@ -375,17 +377,20 @@ static const struct route routes[] = {
     {"/metrics", "GET", SRV_ROUTE_METRICS, SRV_CHAT, false},
 };
 
-/* The first call: headers are in, no body yet. Answers at once unless a body is to come. */
-static enum MHD_Result begin(struct req *r, const char *url, const char *method) {
-    struct srv_http *h = r->h;
-    const struct route *rt = NULL;
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !rt; i++)
-        if (routes[i].prefix ? !strncmp(url, routes[i].path, strlen(routes[i].path)) &&
-                                   url[strlen(routes[i].path)]
+static const struct route *find_route(const char *url) {
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        size_t n = strlen(routes[i].path);
+        if (routes[i].prefix ? !strncmp(url, routes[i].path, n) && url[n]
                              : !strcmp(url, routes[i].path))
-            rt = &routes[i];
-    r->route = rt ? rt->route : SRV_ROUTE_OTHER;
-    if (rt) r->kind = rt->kind;
+            return &routes[i];
+    }
+    return NULL;
+}
+
+/* Whatever the request is answered with before its body: the key, the route, the method. */
+static enum MHD_Result check_route(struct req *r, const struct route *rt, const char *url,
+                                   const char *method) {
+    struct srv_http *h = r->h;
     if (h->api_key && r->route != SRV_ROUTE_HEALTH && !key_ok(h, r->conn)) {
         struct srv_api_error e;
         srv_api_fail(&e, 401, "authentication_error", "invalid_api_key", NULL,
@@ -405,23 +410,48 @@ static enum MHD_Result begin(struct req *r, const char *url, const char *method)
         return answer_error(r, &e, MHD_HTTP_HEADER_ALLOW,
                             strcmp(rt->method, "GET") ? rt->method : "GET, HEAD");
     }
-    if (get) return get_route(r, url);
+    return MHD_YES; /* nothing said yet */
+}
+
+/* The first call: headers are in, no body yet. A request that is to be refused is answered
+ * now, before its body is read (MHD then drops the body and closes the connection); the rest,
+ * and every request without a body, are answered on the last call, which keeps the
+ * connection open for the next request. */
+static enum MHD_Result begin(struct req *r, const char *url, const char *method) {
+    struct srv_http *h = r->h;
+    const struct route *rt = find_route(url);
+    r->route = rt ? rt->route : SRV_ROUTE_OTHER;
+    if (rt) r->kind = rt->kind;
     const char *cl =
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl) {
-        char *end;
-        unsigned long long v = strtoull(cl, &end, 10);
-        if (v > h->cfg.max_body) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "the request body is over the limit of %zu bytes",
-                     h->cfg.max_body);
-            return fail(r, 413, "invalid_request_error", "request_too_large", msg);
-        }
-        size_t first = v < (1u << 20) ? (size_t)v + 1 : (1u << 20) + 1; /* grown as it comes */
+    const char *te =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+    if (!len && !te) return MHD_YES; /* no body: all is said on the last call */
+    enum MHD_Result ok = check_route(r, rt, url, method);
+    if (ok != MHD_YES || r->status) return ok;
+    if (len > h->cfg.max_body) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "the request body is over the limit of %zu bytes",
+                 h->cfg.max_body);
+        return fail(r, 413, "invalid_request_error", "request_too_large", msg);
+    }
+    if (len) {
+        size_t first = len < (1u << 20) ? (size_t)len + 1 : (1u << 20) + 1; /* grown as it comes */
         if (!(r->body = malloc(first))) return fail(r, 500, "server_error", NULL, "out of memory");
         r->cap = first;
     }
     return MHD_YES;
+}
+
+/* The last call: the whole request is in. */
+static enum MHD_Result respond(struct req *r, const char *url, const char *method) {
+    const struct route *rt = find_route(url);
+    enum MHD_Result ok = check_route(r, rt, url, method);
+    if (ok != MHD_YES || r->status) return ok;
+    if (!strcmp(rt->method, "GET")) return get_route(r, url);
+    timeout_off(r);
+    return run_request(r);
 }
 
 static bool body_append(struct req *r, const char *data, size_t n) {
@@ -454,6 +484,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         if (!(r = calloc(1, sizeof *r))) return MHD_NO;
         r->h = h, r->conn = c, r->t0 = lm_time_ns();
         atomic_init(&r->refs, 1);
+        atomic_fetch_add(&h->live, 1);
         snprintf(r->method, sizeof r->method, "%s", method);
         snprintf(r->path, sizeof r->path, "%s", url);
         for (char *p = r->path; *p; p++) /* the log line stays one line */
@@ -467,8 +498,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         if (!ok) r->status = r->too_big ? 413 : 500; /* closed without an answer */
         return ok ? MHD_YES : MHD_NO;
     }
-    timeout_off(r);
-    return run_request(r);
+    return respond(r, url, method);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -525,6 +555,7 @@ lm_status srv_http_start(const struct srv_config *c, struct srv_metrics *m, stru
     h->started = (int64_t)time(NULL);
     pthread_mutex_init(&h->mu, NULL);
     atomic_init(&h->stopping, false);
+    atomic_init(&h->live, 0);
     if (c->api_key && !(h->api_key = strdup(c->api_key))) {
         freeaddrinfo(ai);
         srv_http_stop(h);
@@ -579,6 +610,10 @@ void srv_http_quiesce(struct srv_http *h) {
 void srv_http_stop(struct srv_http *h) {
     if (!h) return;
     atomic_store(&h->stopping, true); /* anything still waiting on a job lets go */
+    /* Responses whose jobs have finished (srv_sched_drain ran first) get a moment to send
+     * their last bytes, so a stream ends with its final event rather than a cut connection. */
+    for (int i = 0; i < 200 && atomic_load(&h->live) > 0; i++)
+        nanosleep(&(struct timespec){0, 10 * 1000000}, NULL);
     if (h->d) MHD_stop_daemon(h->d);
     pthread_mutex_destroy(&h->mu);
     free(h->api_key);

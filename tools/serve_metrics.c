@@ -194,7 +194,7 @@ static bool put_histogram(struct lm_text *out, const char *name, const char *hel
     char le[40];
     for (int b = 0; b < h->n_bounds; b++) {
         cum += h->counts[b];
-        fmt_double(le, sizeof le, h->bounds[b]);
+        snprintf(le, sizeof le, "%g", h->bounds[b]); /* "0.005", "60": exact for these */
         if (!put(out, "%s_bucket{le=\"%s\"} %llu\n", name, le, (unsigned long long)cum))
             return false;
     }
