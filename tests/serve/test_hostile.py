@@ -5,12 +5,12 @@ What must hold: malformed JSON, wrong types, missing fields and invalid UTF-8 an
 10 MB body 413 (with a Content-Length and chunked); unknown routes 404; a wrong method 405; a
 prompt over the context 400 naming the limit; every error body is {"error": {"message", "type",
 "code"}}. Partial headers held open on many connections (slowloris) do not stop the server
-answering others. A client that disconnects mid-stream frees its slot: /metrics lmrt_slots_busy
-is back to 0 within five steps (3 s at least), a step timed on the stream itself. Garbage on
-the wire never kills it. Over
-1,000 such requests after a warm-up of 100, RSS (VmRSS of /proc/PID/status) is flat, meaning it
-grows by less than 2 MiB (not asserted in a sanitizer build, where ASan's quarantine keeps freed
-memory and LeakSanitizer checks the exit instead), and a greedy completion afterwards is the
+answering others. A client that disconnects mid-stream (or while waiting for a whole answer)
+frees its slot: /metrics lmrt_slots_busy is back to 0 within five steps (3 s at least), a step
+timed on the stream itself. Garbage on the wire never kills it. Over 1,000 such requests after
+a warm-up of 100, RSS (VmRSS of /proc/PID/status) is flat, meaning it grows by less than 2 MiB
+(not asserted in a sanitizer build, where ASan's quarantine keeps freed memory and
+LeakSanitizer checks the exit instead), and a greedy completion afterwards is the
 same as before.
 """
 
@@ -491,6 +491,18 @@ def test_disconnect_mid_stream():
     s.close()
     ok, v, dt = wait_metric("lmrt_slots_busy", lambda v: v == 0, timeout=limit)
     check(ok, f"reset completion stream: lmrt_slots_busy {v} after {dt:.1f} s")
+    # a client waiting for a whole (not streamed) answer that goes away frees its slot too
+    body = json.dumps({"model": gen(), "prompt": "Once upon a time", "max_tokens": 300})
+    s = socket.create_connection(host_port(), timeout=30)
+    s.sendall(
+        b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (COMP.encode(), len(body), body.encode())
+    )
+    ok, busy, _ = wait_metric("lmrt_slots_busy", lambda v: v == 1, timeout=10.0)
+    check(ok, f"non-streamed request running, lmrt_slots_busy {busy}")
+    s.close()
+    ok, v, dt = wait_metric("lmrt_slots_busy", lambda v: v == 0, timeout=limit)
+    check(ok, f"non-streamed client gone: lmrt_slots_busy {v} after {dt:.1f} s")
 
 
 def test_prompt_over_context():
