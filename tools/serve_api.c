@@ -583,6 +583,22 @@ static bool has_nul_escape(const char *s, size_t n) {
     return false;
 }
 
+/* cJSON takes raw control characters (below 0x20) anywhere, JSON (RFC 8259) nowhere but
+ * tab, CR and LF between tokens: the offset of the first one out of place, or n. Run on a body
+ * cJSON parsed, so quotes and escapes are balanced. */
+static size_t raw_control_at(const char *s, size_t n) {
+    bool in_string = false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 && (in_string || (c != '\t' && c != '\r' && c != '\n'))) return i;
+        if (in_string && c == '\\')
+            i++; /* the escaped character: cJSON took it, so it is one of "\/bfnrtu */
+        else if (c == '"')
+            in_string = !in_string;
+    }
+    return n;
+}
+
 bool srv_api_parse(struct srv_job *job, const char *body, size_t len,
                    const struct srv_api_served *sv, struct srv_api_request *rq,
                    struct srv_api_error *e) {
@@ -600,6 +616,12 @@ bool srv_api_parse(struct srv_job *job, const char *body, size_t len,
         if (!strchr(" \t\r\n", *p))
             ok = BAD(e, NULL, "the request body has bytes after its JSON value (byte %zu)",
                      (size_t)(p - body));
+    size_t ctl = ok ? raw_control_at(body, len) : len;
+    if (ctl < len)
+        ok = BAD(e, NULL,
+                 "the request body has a raw control character (byte %zu); JSON needs "
+                 "it escaped",
+                 ctl);
     if (ok && !cJSON_IsObject(root)) ok = BAD(e, NULL, "the request body must be a JSON object");
     if (ok && has_nul_escape(body, len))
         ok = BAD(e, NULL, "a string in the request body holds \\u0000, which is not accepted");
