@@ -14,6 +14,7 @@
  * - Embedding jobs give exactly lm_embed's vectors, texts over the limit cut the same way.
  */
 #define _GNU_SOURCE
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,21 @@ static struct srv_job *gen_job(const char *prompt, int max_tokens) {
     j->max_tokens = max_tokens;
     j->sampling = lm_sampler_defaults();
     j->sampling.temp = 0;
+    return j;
+}
+
+/* A job that runs until cancelled (or its 256-token context fills): sampled at temperature
+ * 1 with every end-of-generation token banned. */
+static struct srv_job *endless_job(const char *prompt, uint64_t seed) {
+    struct srv_job *j = gen_job(prompt, -1);
+    const struct lm_tokenizer *tok = lm_model_tokenizer(smollm);
+    const int32_t V = lm_model_hparams(smollm)->n_vocab;
+    j->bias = malloc(16 * sizeof *j->bias);
+    for (int32_t id = 0; id < V && j->sampling.n_bias < 16; id++)
+        if (lm_tokenizer_is_eog(tok, id))
+            j->bias[j->sampling.n_bias++] = (struct lm_logit_bias){id, -INFINITY};
+    ck_assert_int_gt(j->sampling.n_bias, 0);
+    j->sampling.temp = 1, j->sampling.seed = seed;
     return j;
 }
 
@@ -211,8 +227,7 @@ END_TEST
 START_TEST(cancel_and_limits) {
     struct srv_sched *s = sched(1, 2, true, false, NULL);
     /* an endless job, cancelled once it streams: it ends within a step, the slot serves on */
-    struct srv_job *j = gen_job(prompts[1], -1);
-    j->sampling.temp = 1, j->sampling.seed = 7;
+    struct srv_job *j = endless_job(prompts[1], 7);
     ck_assert(srv_sched_submit(s, j) == LM_OK);
     struct lm_text t = {0};
     while (t.n == 0)
@@ -258,14 +273,15 @@ END_TEST
 
 START_TEST(drain) {
     struct srv_sched *s = sched(2, 4, true, false, NULL);
-    struct srv_job *j = gen_job(prompts[1], -1), *quick = gen_job(prompts[0], 2);
-    j->sampling.temp = 1, j->sampling.seed = 3;
+    struct srv_job *j = endless_job(prompts[1], 3), *quick = gen_job(prompts[0], 2);
     ck_assert(srv_sched_submit(s, j) == LM_OK && srv_sched_submit(s, quick) == LM_OK);
     struct lm_text t = {0};
+    /* the quick one ends on its own while the endless one streams; then the drain's grace
+     * runs out on the endless one, which is cancelled */
+    ck_assert_int_eq(finish(quick, &t), SRV_LENGTH);
     while (t.n == 0)
         srv_job_wait(j, 1000, &t);
-    srv_sched_drain(s, 300); /* the quick one finishes, the endless one is cancelled */
-    ck_assert_int_eq(finish(quick, &t), SRV_LENGTH);
+    srv_sched_drain(s, 300);
     ck_assert_int_eq(finish(j, &t), SRV_CANCELLED);
     struct srv_job *late = gen_job(prompts[0], 2);
     lm_clear_error();
