@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../tools/serve_api.h"
+#include "../tools/serve_reply.h"
 #include "../tools/serve_job.h"
 #include "../tools/serve_metrics.h"
 #include "testutil.h"

@@ -1,6 +1,6 @@
-/* tools/serve_api.h - the OpenAI API bodies of `lmrt serve` (tools/serve_api.c): a request body
- * (JSON text) becomes the inputs of a struct srv_job, and what a job produced becomes the
- * response body, the server-sent events of a stream, or an error body.
+/* tools/serve_api.h - the OpenAI request bodies of `lmrt serve` (tools/serve_api.c): a request
+ * body (JSON text) becomes the inputs of a struct srv_job. What a job produced becomes a
+ * response body, the server-sent events of a stream or an error body in tools/serve_reply.h.
  *
  * No I/O and no threads here: serve_http.c reads the request and writes what these functions
  * build, so every rule of the API (field names, types, ranges, defaults, the prompt's fit in
@@ -52,50 +52,6 @@ bool srv_api_parse(struct srv_job *job, const char *body, size_t len,
                    const struct srv_api_served *sv, struct srv_api_request *rq,
                    struct srv_api_error *e);
 
-/* Identity of a response: the job's kind, id and created time, the model id answered with. */
-struct srv_api_meta {
-    enum srv_kind kind;
-    const char *id;
-    int64_t created;
-    const char *model;
-    bool include_usage; /* streams: every chunk carries "usage" (null but the last) */
-};
-
-/* Every function below appends to out and returns LM_ENOMEM (out as it was) when out of memory.
- * Text that is not valid UTF-8 is written with U+FFFD in place of each bad sequence. */
-
-/* The error body. */
-lm_status srv_api_error_json(const struct srv_api_error *e, struct lm_text *out);
-/* A whole chat.completion or text_completion (fin: SRV_STOP or SRV_LENGTH). */
-lm_status srv_api_completion_json(const struct srv_api_meta *m, const char *text, size_t n,
-                                  enum srv_finish fin, int32_t n_prompt, int32_t n_gen,
-                                  struct lm_text *out);
-/* Server-sent events of a stream, each "data: <json>\n\n". Chat opens with the role chunk
- * (delta {"role":"assistant","content":""}); then one text chunk per piece; then the finish chunk
- * (empty delta or text, finish_reason); with include_usage the usage chunk (choices []); then
- * "data: [DONE]". A stream that fails after it began ends with an error event instead. */
-lm_status srv_api_sse_role(const struct srv_api_meta *m, struct lm_text *out);
-lm_status srv_api_sse_text(const struct srv_api_meta *m, const char *text, size_t n,
-                           struct lm_text *out);
-lm_status srv_api_sse_finish(const struct srv_api_meta *m, enum srv_finish fin,
-                             struct lm_text *out);
-lm_status srv_api_sse_usage(const struct srv_api_meta *m, int32_t n_prompt, int32_t n_gen,
-                            struct lm_text *out);
-lm_status srv_api_sse_done(struct lm_text *out);
-lm_status srv_api_sse_error(const struct srv_api_error *e, struct lm_text *out);
-/* {"object":"list","data":[{"object":"embedding","index":i,"embedding":[...] or "<base64>"}],
- * "model","usage":{"prompt_tokens","total_tokens"}}; LM_ERANGE naming the input for a NaN or
- * infinite value (JSON has no such number). */
-lm_status srv_api_embeddings_json(const char *model, const float *embd, int32_t n_inputs,
-                                  int32_t n_embd, bool base64, int32_t n_prompt,
-                                  struct lm_text *out);
-/* GET /v1/models: the served models as a list; id non-NULL: that one model object, or
- * LM_ENOTFOUND when it is not served. */
-lm_status srv_api_models_json(const struct srv_api_served *sv, const char *id, int64_t created,
-                              struct lm_text *out);
-
-/* Base64 (RFC 4648, padded) of n bytes, appended to out. */
-lm_status srv_api_base64(const void *data, size_t n, struct lm_text *out);
 /* Length of the valid UTF-8 prefix of s[0..n) that ends on a whole character (n when all valid);
  * strict: no overlong forms, no surrogates, nothing past U+10FFFF. */
 size_t srv_api_utf8_valid(const char *s, size_t n);

@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "serve_api.h"
+#include "serve_reply.h"
 #include "serve_http.h"
 
 #define WAIT_MS 20

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../../tools/serve_api.h"
+#include "../../tools/serve_reply.h"
 #include "../../tools/serve_job.h"
 
 static void check(bool ok, const char *what) {
