@@ -48,7 +48,7 @@ struct render {
 };
 
 static void put(struct render *r, const char *s, size_t n) {
-    if (r->st == LM_OK) r->st = tok_text_append(r->out, s, n);
+    if (r->st == LM_OK) r->st = lm_text_append(r->out, s, n);
 }
 
 static void puts_(struct render *r, const char *s) { put(r, s, strlen(s)); }

@@ -101,7 +101,7 @@ void lm_stop_free(struct lm_stop *st) {
 }
 
 static void emit(struct lm_text *out, const unsigned char *p, size_t n) {
-    if (out && n) tok_text_append(out, (const char *)p, n); /* ENOMEM: message kept, text lost */
+    if (out && n) lm_text_append(out, (const char *)p, n); /* ENOMEM: message kept, text lost */
 }
 
 /* Where the tail of b[0..n) that must wait begins. */

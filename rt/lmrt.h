@@ -415,6 +415,8 @@ lm_status lm_detok_push(const struct lm_tokenizer *t, struct lm_detok_stream *st
 lm_status lm_detok_flush(struct lm_detok_stream *st, struct lm_text *out);
 void lm_tokens_free(struct lm_tokens *v);
 void lm_text_free(struct lm_text *v);
+/* Append s[0..n) to out, keeping it NUL-terminated; LM_ENOMEM leaves out as it was. */
+lm_status lm_text_append(struct lm_text *out, const char *s, size_t n);
 
 /* ---- model hyper-parameters (models/hparams.c) ----------------------------------------------
  * From GGUF metadata (general.architecture + "<arch>.*" keys) or a Hugging Face config.json

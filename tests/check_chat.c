@@ -237,11 +237,11 @@ START_TEST(detect_mutations) {
         size_t nf = strlen(cases[i].from);
         ck_assert(!nf || strstr(src, cases[i].from));
         while (nf && (at = strstr(src, cases[i].from))) {
-            ck_assert_int_eq(tok_text_append(&buf, src, (size_t)(at - src)), LM_OK);
-            ck_assert_int_eq(tok_text_append(&buf, cases[i].to, strlen(cases[i].to)), LM_OK);
+            ck_assert_int_eq(lm_text_append(&buf, src, (size_t)(at - src)), LM_OK);
+            ck_assert_int_eq(lm_text_append(&buf, cases[i].to, strlen(cases[i].to)), LM_OK);
             src = at + nf;
         }
-        ck_assert_int_eq(tok_text_append(&buf, src, strlen(src)), LM_OK);
+        ck_assert_int_eq(lm_text_append(&buf, src, strlen(src)), LM_OK);
         const char *got = NULL;
         lm_status s = lm_chat_detect(buf.s, &got);
         lm_text_free(&buf);

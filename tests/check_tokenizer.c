@@ -131,9 +131,9 @@ static char *decode_n(const struct lm_tokenizer *t, const int32_t *ids, int64_t 
         ck_assert_msg(s == LM_OK, "%s", lm_last_error());
         ck_assert_msg(valid_utf8(chunk.s, chunk.n), "stream chunk %lld is not whole UTF-8",
                       (long long)i);
-        ck_assert_int_eq(tok_text_append(&cat, chunk.s, chunk.n), LM_OK);
+        ck_assert_int_eq(lm_text_append(&cat, chunk.s, chunk.n), LM_OK);
     }
-    ck_assert_int_eq(tok_text_append(&cat, "", 0), LM_OK);
+    ck_assert_int_eq(lm_text_append(&cat, "", 0), LM_OK);
     ck_assert_msg(cat.n == full.n && memcmp(cat.s, full.s, full.n) == 0, "stream '%s' != full '%s'",
                   cat.s, full.s);
     lm_text_free(&cat);

@@ -85,21 +85,6 @@ const char *cli_sampling_help =
     "  --presence-penalty X  --frequency-penalty X   OpenAI-style penalties (default 0)\n"
     "  --seed S              random seed (default 0: same seed, same text)\n";
 
-int cli_text_append(struct lm_text *t, const char *s, size_t n) {
-    if (t->n + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->n + n + 1)
-            cap *= 2;
-        char *p = realloc(t->s, cap);
-        if (!p) return lm_error(LM_ENOMEM, "out of memory"), CLI_FAIL;
-        t->s = p, t->cap = cap;
-    }
-    memcpy(t->s + t->n, s, n);
-    t->n += n;
-    t->s[t->n] = '\0';
-    return CLI_OK;
-}
-
 int cli_tokens_push(struct lm_tokens *v, int32_t id) {
     if (v->n == v->cap) {
         int64_t cap = v->cap ? v->cap * 2 : 256;
@@ -155,7 +140,7 @@ int cli_generate(struct lm_session *s, struct lm_sampler *smp, const struct lm_t
         }
         fwrite(piece.s, 1, piece.n, stdout);
         fflush(stdout);
-        if (reply && cli_text_append(reply, piece.s, piece.n)) {
+        if (reply && lm_text_append(reply, piece.s, piece.n) != LM_OK) {
             rc = cli_fail("generate", "out of memory");
             break;
         }
@@ -178,7 +163,7 @@ int cli_generate(struct lm_session *s, struct lm_sampler *smp, const struct lm_t
     lm_detok_flush(&ds, &piece);
     if (piece.n) {
         fwrite(piece.s, 1, piece.n, stdout);
-        if (reply && cli_text_append(reply, piece.s, piece.n) && !rc)
+        if (reply && lm_text_append(reply, piece.s, piece.n) != LM_OK && !rc)
             rc = cli_fail("generate", "out of memory");
     }
     fflush(stdout);

@@ -33,7 +33,6 @@ int cli_generate(struct lm_session *s, struct lm_sampler *smp, const struct lm_t
                  int max_tokens, struct lm_text *reply, struct lm_tokens *ids,
                  struct cli_stats *st);
 int cli_tokens_push(struct lm_tokens *v, int32_t id);
-int cli_text_append(struct lm_text *t, const char *s, size_t n);
 void cli_print_stats(const struct cli_stats *st, uint64_t start_ns);
 
 #endif

@@ -92,21 +92,6 @@ bool srv_job_cancelled(struct srv_job *j) {
     return c;
 }
 
-static bool text_append(struct lm_text *t, const char *s, size_t n) {
-    if (t->n + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->n + n + 1)
-            cap *= 2;
-        char *p = realloc(t->s, cap);
-        if (!p) return false;
-        t->s = p, t->cap = cap;
-    }
-    memcpy(t->s + t->n, s, n);
-    t->n += n;
-    t->s[t->n] = '\0';
-    return true;
-}
-
 enum srv_finish srv_job_wait(struct srv_job *j, int timeout_ms, struct lm_text *out) {
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
@@ -118,7 +103,7 @@ enum srv_finish srv_job_wait(struct srv_job *j, int timeout_ms, struct lm_text *
         if (pthread_cond_timedwait(&j->cv, &j->mu, &until) == ETIMEDOUT) break;
     enum srv_finish f = j->finish;
     /* Text is handed over whole or not at all: on out of memory it stays for the next call. */
-    if (j->text.n && text_append(out, j->text.s, j->text.n)) j->text.n = 0;
+    if (j->text.n && lm_text_append(out, j->text.s, j->text.n) == LM_OK) j->text.n = 0;
     if (j->text.n) f = SRV_RUNNING; /* not all taken yet: the caller comes back */
     pthread_mutex_unlock(&j->mu);
     return f;
@@ -126,7 +111,7 @@ enum srv_finish srv_job_wait(struct srv_job *j, int timeout_ms, struct lm_text *
 
 bool srv_job_emit(struct srv_job *j, const char *s, size_t n) {
     pthread_mutex_lock(&j->mu);
-    bool ok = !j->cancel && (n == 0 || text_append(&j->text, s, n));
+    bool ok = !j->cancel && (n == 0 || lm_text_append(&j->text, s, n) == LM_OK);
     if (n) pthread_cond_signal(&j->cv);
     pthread_mutex_unlock(&j->mu);
     return ok;

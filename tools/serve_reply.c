@@ -23,22 +23,7 @@ struct jw {
 static struct jw jw_begin(struct lm_text *out) { return (struct jw){out, out->n, false}; }
 
 static void jw_raw(struct jw *w, const char *s, size_t n) {
-    struct lm_text *t = w->out;
-    if (w->oom) return;
-    if (t->n + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->n + n + 1)
-            cap *= 2;
-        char *p = realloc(t->s, cap);
-        if (!p) {
-            w->oom = true;
-            return;
-        }
-        t->s = p, t->cap = cap;
-    }
-    memcpy(t->s + t->n, s, n);
-    t->n += n;
-    t->s[t->n] = '\0';
+    if (!w->oom && lm_text_append(w->out, s, n) != LM_OK) w->oom = true;
 }
 
 static void jw_cat(struct jw *w, const char *s) { jw_raw(w, s, strlen(s)); }

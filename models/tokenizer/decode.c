@@ -38,7 +38,7 @@ static lm_status bpe_piece(const struct lm_tokenizer *t, int32_t id, struct lm_t
     const unsigned char *p = (const unsigned char *)t->piece[id];
     size_t n = t->piece_len[id];
     if (t->type[id] == TOK_CONTROL || t->type[id] == TOK_USER)
-        return tok_text_append(raw, (const char *)p, n);
+        return lm_text_append(raw, (const char *)p, n);
     char small[256], *buf = small;
     if (n > sizeof small && !(buf = malloc(n))) return lm_error(LM_ENOMEM, "detokenize");
     size_t m = 0;
@@ -54,7 +54,7 @@ static lm_status bpe_piece(const struct lm_tokenizer *t, int32_t id, struct lm_t
         buf[m++] = (char)b;
         i += (size_t)k;
     }
-    lm_status st = mapped ? tok_text_append(raw, buf, m) : tok_text_append(raw, (const char *)p, n);
+    lm_status st = mapped ? lm_text_append(raw, buf, m) : lm_text_append(raw, (const char *)p, n);
     if (buf != small) free(buf);
     return st;
 }
@@ -67,21 +67,21 @@ static lm_status spm_piece(const struct lm_tokenizer *t, int32_t id, bool first,
     if (b >= 0) {
         char c = (char)b;
         if (first && t->add_space_prefix && c == ' ') return LM_OK;
-        return tok_text_append(raw, &c, 1);
+        return lm_text_append(raw, &c, 1);
     }
-    if (t->type[id] == TOK_CONTROL) return tok_text_append(raw, p, n);
+    if (t->type[id] == TOK_CONTROL) return lm_text_append(raw, p, n);
     bool strip = first && t->add_space_prefix;
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         if (i + 3 <= n && memcmp(p + i, "\xe2\x96\x81", 3) == 0) {
-            lm_status st = tok_text_append(raw, p + run, i - run);
-            if (st == LM_OK && !(strip && i == 0)) st = tok_text_append(raw, " ", 1);
+            lm_status st = lm_text_append(raw, p + run, i - run);
+            if (st == LM_OK && !(strip && i == 0)) st = lm_text_append(raw, " ", 1);
             if (st != LM_OK) return st;
             i += 2;
             run = i + 1;
         }
     }
-    return tok_text_append(raw, p + run, n - run);
+    return lm_text_append(raw, p + run, n - run);
 }
 
 static lm_status wpm_piece(const struct lm_tokenizer *t, int32_t id, bool first,
@@ -92,15 +92,15 @@ static lm_status wpm_piece(const struct lm_tokenizer *t, int32_t id, bool first,
     bool control = t->type[id] == TOK_CONTROL || t->type[id] == TOK_UNKNOWN;
     if (t->wpm_gguf_form && !control) {
         if (n >= 3 && memcmp(p, "\xe2\x96\x81", 3) == 0) {
-            if (!first) st = tok_text_append(raw, " ", 1);
+            if (!first) st = lm_text_append(raw, " ", 1);
             p += 3, n -= 3;
         }
-        return st == LM_OK ? tok_text_append(raw, p, n) : st;
+        return st == LM_OK ? lm_text_append(raw, p, n) : st;
     }
     if (!control && n >= 2 && p[0] == '#' && p[1] == '#' && !first)
-        return tok_text_append(raw, p + 2, n - 2);
-    if (!first) st = tok_text_append(raw, " ", 1);
-    return st == LM_OK ? tok_text_append(raw, p, n) : st;
+        return lm_text_append(raw, p + 2, n - 2);
+    if (!first) st = lm_text_append(raw, " ", 1);
+    return st == LM_OK ? lm_text_append(raw, p, n) : st;
 }
 
 /* Append the bytes of id to raw; *emitted says whether the token counts as output. */
@@ -129,7 +129,7 @@ lm_status lm_detokenize(const struct lm_tokenizer *t, const int32_t *ids, int64_
     if (!t || !out || (!ids && n > 0))
         return lm_error(LM_EINVAL, "detokenize: null tokenizer, ids or output");
     struct lm_text raw = {0};
-    lm_status st = tok_text_append(&raw, "", 0);
+    lm_status st = lm_text_append(&raw, "", 0);
     bool first = true;
     for (int64_t i = 0; st == LM_OK && i < n; i++) {
         bool emitted;
@@ -155,9 +155,9 @@ lm_status lm_detok_push(const struct lm_tokenizer *t, struct lm_detok_stream *st
     if (s != LM_OK) return s;
     struct lm_text raw = {0};
     bool emitted = false;
-    if ((s = tok_text_append(&raw, (const char *)st->pending, (size_t)st->n_pending)) == LM_OK)
+    if ((s = lm_text_append(&raw, (const char *)st->pending, (size_t)st->n_pending)) == LM_OK)
         s = piece_bytes(t, id, flags, !st->started, &raw, &emitted);
-    if (s == LM_OK && out->n + 1 > out->cap) s = tok_text_append(out, "", 0);
+    if (s == LM_OK && out->n + 1 > out->cap) s = lm_text_append(out, "", 0);
     if (s == LM_OK) {
         size_t used = tok_utf8_sanitize(out, raw.s, raw.n, false, &s);
         if (s == LM_OK) {
@@ -172,7 +172,7 @@ lm_status lm_detok_push(const struct lm_tokenizer *t, struct lm_detok_stream *st
 
 lm_status lm_detok_flush(struct lm_detok_stream *st, struct lm_text *out) {
     if (!st || !out) return lm_error(LM_EINVAL, "detok_flush: null argument");
-    lm_status s = tok_text_append(out, "", 0);
+    lm_status s = lm_text_append(out, "", 0);
     if (s == LM_OK && st->n_pending > 0 && st->n_pending <= 3)
         tok_utf8_sanitize(out, (const char *)st->pending, (size_t)st->n_pending, true, &s);
     st->n_pending = 0;

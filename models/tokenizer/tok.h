@@ -135,7 +135,6 @@ int tok_utf8_char(const unsigned char *s, size_t n, int *need);
 /* Append s[0..n) to out with invalid sequences as U+FFFD. With !final, a valid but incomplete
  * character at the end is left unconsumed: returns how many bytes were consumed. */
 size_t tok_utf8_sanitize(struct lm_text *out, const char *s, size_t n, bool final, lm_status *st);
-lm_status tok_text_append(struct lm_text *out, const char *s, size_t n);
 
 /* ---- load_json.c: the tokenizer.json loader on memory (config may be NULL) ---- */
 lm_status tok_from_json_mem(const char *json, size_t n, const char *config, size_t config_n,

@@ -32,13 +32,13 @@ lm_status tok_push(struct lm_tokens *out, int32_t id) {
     return LM_OK;
 }
 
-lm_status tok_text_append(struct lm_text *out, const char *s, size_t n) {
+lm_status lm_text_append(struct lm_text *out, const char *s, size_t n) {
     if (out->n + n + 1 > out->cap) {
         size_t cap = out->cap ? out->cap : 64;
         while (cap < out->n + n + 1)
             cap *= 2;
         char *p = realloc(out->s, cap);
-        if (!p) return lm_error(LM_ENOMEM, "detokenize: %zu bytes of text", cap);
+        if (!p) return lm_error(LM_ENOMEM, "out of memory for %zu bytes of text", cap);
         out->s = p, out->cap = cap;
     }
     if (n) memcpy(out->s + out->n, s, n);
@@ -120,12 +120,12 @@ size_t tok_utf8_sanitize(struct lm_text *out, const char *s, size_t n, bool fina
             continue;
         }
         if (need > 0 && !final) break; /* incomplete at the end: wait for more */
-        if ((*st = tok_text_append(out, s + run, i - run)) != LM_OK) return i;
-        if ((*st = tok_text_append(out, "\xef\xbf\xbd", 3)) != LM_OK) return i;
+        if ((*st = lm_text_append(out, s + run, i - run)) != LM_OK) return i;
+        if ((*st = lm_text_append(out, "\xef\xbf\xbd", 3)) != LM_OK) return i;
         i += prefix > 0 ? (size_t)prefix : 1; /* the maximal subpart becomes one U+FFFD */
         run = i;
     }
-    if ((*st = tok_text_append(out, s + run, i - run)) != LM_OK) return run;
+    if ((*st = lm_text_append(out, s + run, i - run)) != LM_OK) return run;
     return i;
 }
 
