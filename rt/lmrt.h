@@ -183,10 +183,24 @@ int lm_pool_worker(void);
 
 /* ---- kernel levels ----------------------------------------------------------------------- */
 
-enum lm_isa { LM_ISA_REF, LM_ISA_AVX2, LM_ISA_AVX512, LM_ISA_NEON, LM_ISA_COUNT };
+/* Each level's table starts from the one below it on the same architecture and overrides what
+ * it implements: avx512 = F/BW/VL/DQ (+ AVX512-BF16 dot products where the CPU has them);
+ * avx512+vnni adds vpdpbusd quantized dot products; avx512+amx adds AMX tile GEMMs for
+ * prefill-shaped matmuls; neon is ARMv8 Advanced SIMD, neon+dotprod adds sdot (ARMv8.2). */
+enum lm_isa {
+    LM_ISA_REF,
+    LM_ISA_AVX2,
+    LM_ISA_AVX512,
+    LM_ISA_AVX512_VNNI,
+    LM_ISA_AMX,
+    LM_ISA_NEON,
+    LM_ISA_NEON_DOTPROD,
+    LM_ISA_COUNT
+};
 
 const char *lm_isa_name(enum lm_isa isa);
-/* ISA from "ref", "avx2", ...; LM_EINVAL for an unknown name. */
+/* ISA from its name: "ref", "avx2", "avx512", "avx512+vnni", "avx512+amx", "neon",
+ * "neon+dotprod"; LM_EINVAL for an unknown name. */
 lm_status lm_isa_parse(const char *name, enum lm_isa *out);
 /* True when this build has kernels for isa and this CPU can run them. */
 bool lm_isa_available(enum lm_isa isa);
