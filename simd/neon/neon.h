@@ -37,8 +37,15 @@ static inline void lm_neon_store_tail(float *p, float32x4_t v, int64_t n) {
     memcpy(p, b, (size_t)n * sizeof(float));
 }
 
-/* Sum and max of the 4 lanes (faddp / fmaxv; the sum adds lanes 0+1 and 2+3, then those). */
-static inline float lm_neon_hsum(float32x4_t v) { return vaddvq_f32(v); }
+/* Sum of the 4 lanes: lanes 0+1 and 2+3, then those two (faddp twice). Spelled out with
+ * vpaddq so the order is the same in SIMDe (its vaddvq_f32 may add in sequence), which lets
+ * kernels build several sums at once with the same bits (gemm.h). */
+static inline float lm_neon_hsum(float32x4_t v) {
+    const float32x4_t p = vpaddq_f32(v, v);
+    return vgetq_lane_f32(vpaddq_f32(p, p), 0);
+}
+
+/* Max of the 4 lanes (fmaxv). */
 static inline float lm_neon_hmax(float32x4_t v) { return vmaxvq_f32(v); }
 
 /* 1 / d for 4 lanes of d in [1, 2^64]: frecpe (8 bits), one frecps step (16 bits), then one

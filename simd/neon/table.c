@@ -25,6 +25,13 @@ void lm_kernels_fill_neon(struct lm_kernels *k) {
     k->mul = lm_mul_neon;
     k->scale = lm_scale_neon;
     k->conv1d = lm_conv1d_neon;
+    /* float matmul: F32, F16, BF16 share the GEMV and the 8x12 GEMM (gemm.h, gemm_f32.c) */
+    k->mm[LM_F32] = (struct lm_mm_kernel){
+        .tile = lm_mm_tile_f32_neon, .scratch_size = lm_gemm_scratch_neon, .n_step = 12};
+    k->mm[LM_F16] = (struct lm_mm_kernel){
+        .tile = lm_mm_tile_f16_neon, .scratch_size = lm_gemm_scratch_neon, .n_step = 12};
+    k->mm[LM_BF16] = (struct lm_mm_kernel){
+        .tile = lm_mm_tile_bf16_neon, .scratch_size = lm_gemm_scratch_neon, .n_step = 12};
 }
 
 /* neon+dotprod: sdot/udot, over the neon table */
