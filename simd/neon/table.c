@@ -17,6 +17,8 @@ void lm_kernels_fill_neon(struct lm_kernels *k) {
     k->l2norm = lm_l2norm_neon;
     k->softmax = lm_softmax_neon;
     k->rope = lm_rope_neon;
+    k->attn = lm_attn_neon;
+    k->attn_scratch_floats = lm_attn_scratch_floats_neon;
     k->silu = lm_silu_neon;
     k->gelu_erf = lm_gelu_erf_neon;
     k->gelu_tanh = lm_gelu_tanh_neon;
