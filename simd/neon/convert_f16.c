@@ -4,8 +4,9 @@
  * nearest even (the FPCR default). Widening is exact, except that fcvtl quiets a signalling NaN
  * where the reference (rt/dtype.c) keeps its bits: NaN lanes are rebuilt by integer ops (sign,
  * all-ones exponent, payload << 13). Narrowing matches the reference bit for bit as it is: a
- * NaN keeps its sign and top payload bits with the quiet bit set, 65520 and above round to
- * infinity, halves below 2^-14 are rounded subnormals.
+ * NaN keeps its sign and top payload bits with the quiet bit set (rebuilt by integer ops, see
+ * f32x4_to_f16), 65520 and above round to infinity, halves below 2^-14 are rounded
+ * subnormals.
  * BF16: widening is a zip with zeros (the half becomes the high 16 bits of the f32). Narrowing
  * rounds to nearest even in integer lanes, x + 0x7fff + bit 16 of x, then keeps the high halves
  * (uzp2); a NaN instead keeps its high half with the quiet bit (0x40 of the half) set, as the
@@ -45,9 +46,22 @@ void lm_f16_to_f32_neon(float *y, const void *x, int64_t n) {
     }
 }
 
+/* 4 floats to halves; NaN lanes rebuilt as the reference writes them (sign, 0x7e00, the top
+ * 10 payload bits), which fcvtn already gives with FPCR.DN clear: the rebuild makes the bits
+ * independent of that mode and of the emulation (SIMDe's conversion loses the payload). */
+static inline uint16x4_t f32x4_to_f16(float32x4_t v) {
+    const uint16x4_t h = vreinterpret_u16_f16(vcvt_f16_f32(v));
+    const uint32x4_t x = vreinterpretq_u32_f32(v);
+    const uint32x4_t q = vorrq_u32(vandq_u32(vshrq_n_u32(x, 16), vdupq_n_u32(0x8000)),
+                                   vorrq_u32(vdupq_n_u32(0x7e00),
+                                             vandq_u32(vshrq_n_u32(x, 13), vdupq_n_u32(0x3ff))));
+    const uint16x4_t nan = vmovn_u32(vmvnq_u32(vceqq_f32(v, v)));
+    return vbsl_u16(nan, vmovn_u32(q), h);
+}
+
 static inline void f32x8_to_f16(uint16_t *h, const float *y) {
-    vst1_u16(h, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(y))));
-    vst1_u16(h + 4, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(y + 4))));
+    vst1_u16(h, f32x4_to_f16(vld1q_f32(y)));
+    vst1_u16(h + 4, f32x4_to_f16(vld1q_f32(y + 4)));
 }
 
 void lm_f32_to_f16_neon(void *y, const float *x, int64_t n) {
