@@ -143,9 +143,9 @@ ATTN_INLINE void scores(float *sc, const struct tile *t, const float *qs, int gb
 
 /* acc[g][4 c0 .. 4 (c0 + NC)) = acc * corr[g] + sum_j p[g][j] V[vr[j]] over that slice.
  * tail: the slice is the one partial chunk (NC = 1) of rem elements. */
-ATTN_INLINE void pv_slice(float *acc, const float *sc, const float *corr,
-                          const uint8_t *const *vr, int n, size_t pf_v, int pf_lines, int64_t hd4,
-                          int64_t c0, int gb, int NC, bool tail, int64_t rem, bool f16) {
+ATTN_INLINE void pv_slice(float *acc, const float *sc, const float *corr, const uint8_t *const *vr,
+                          int n, size_t pf_v, int pf_lines, int64_t hd4, int64_t c0, int gb, int NC,
+                          bool tail, int64_t rem, bool f16) {
     float32x4_t o[4][16]; /* [query][chunk] */
 #pragma GCC unroll 4
     for (int g = 0; g < gb; g++) {
@@ -220,14 +220,14 @@ ATTN_INLINE void tile_block(float *acc, const float *qs, float *m, float *l, con
                  f16);
     if (NC > 4)
         for (; c + 4 <= nfull; c += 4)
-            pv_slice(acc, sc, cr, vr, n, t->pf_v, c == 0 ? t->pf_lines : 0, hd4, c, gb, 4, false,
-                     0, f16);
+            pv_slice(acc, sc, cr, vr, n, t->pf_v, c == 0 ? t->pf_lines : 0, hd4, c, gb, 4, false, 0,
+                     f16);
     for (; c < nfull; c++)
         pv_slice(acc, sc, cr, vr, n, t->pf_v, c == 0 ? t->pf_lines : 0, hd4, c, gb, 1, false, 0,
                  f16);
     if (rem)
-        pv_slice(acc, sc, cr, vr, n, t->pf_v, nfull == 0 ? t->pf_lines : 0, hd4, nfull, gb, 1,
-                 true, rem, f16);
+        pv_slice(acc, sc, cr, vr, n, t->pf_v, nfull == 0 ? t->pf_lines : 0, hd4, nfull, gb, 1, true,
+                 rem, f16);
 }
 
 static void tile_f32_1(float *a, const float *q, float *m, float *l, const struct tile *t) {
@@ -342,8 +342,8 @@ void lm_attn_neon(const struct lm_attn_row *a) {
         for (int64_t c = 0; c < nfull; c++)
             vst1q_f32(o + 4 * c, vmulq_f32(vld1q_f32(acc + g * hd4 + 4 * c), r));
         if (rem)
-            lm_neon_store_tail(o + 4 * nfull,
-                               vmulq_f32(vld1q_f32(acc + g * hd4 + 4 * nfull), r), rem);
+            lm_neon_store_tail(o + 4 * nfull, vmulq_f32(vld1q_f32(acc + g * hd4 + 4 * nfull), r),
+                               rem);
         if (a->lse) a->lse[g] = l[g] > 0 ? m[g] + logf(l[g]) : -INFINITY;
     }
 }

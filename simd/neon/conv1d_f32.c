@@ -31,7 +31,8 @@ void lm_conv1d_neon(float *y, const float *const *rows, const float *w, int64_t 
         const int64_t t = C - c;
         float32x4_t a = vmulq_f32(lm_neon_load_tail(w + c, t), lm_neon_load_tail(rows[0] + c, t));
         for (int64_t j = 1; j < k; j++)
-            a = vfmaq_f32(a, lm_neon_load_tail(w + j * C + c, t), lm_neon_load_tail(rows[j] + c, t));
+            a = vfmaq_f32(a, lm_neon_load_tail(w + j * C + c, t),
+                          lm_neon_load_tail(rows[j] + c, t));
         lm_neon_store_tail(y + c, a, t);
     }
 }

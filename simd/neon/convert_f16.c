@@ -21,9 +21,9 @@ static inline float32x4_t f16x4_to_f32(uint16x4_t h) {
     const float32x4_t f = vcvt_f32_f16(vreinterpret_f16_u16(h));
     const uint32x4_t w = vmovl_u16(h), a = vandq_u32(w, vdupq_n_u32(0x7fff));
     const uint32x4_t nan = vcgtq_u32(a, vdupq_n_u32(0x7c00));
-    const uint32x4_t bits = vorrq_u32(vshlq_n_u32(vandq_u32(w, vdupq_n_u32(0x8000)), 16),
-                                      vorrq_u32(vdupq_n_u32(0x7f800000),
-                                                vshlq_n_u32(vandq_u32(w, vdupq_n_u32(0x3ff)), 13)));
+    const uint32x4_t bits = vorrq_u32(
+        vshlq_n_u32(vandq_u32(w, vdupq_n_u32(0x8000)), 16),
+        vorrq_u32(vdupq_n_u32(0x7f800000), vshlq_n_u32(vandq_u32(w, vdupq_n_u32(0x3ff)), 13)));
     return vbslq_f32(nan, vreinterpretq_f32_u32(bits), f);
 }
 
@@ -52,9 +52,9 @@ void lm_f16_to_f32_neon(float *y, const void *x, int64_t n) {
 static inline uint16x4_t f32x4_to_f16(float32x4_t v) {
     const uint16x4_t h = vreinterpret_u16_f16(vcvt_f16_f32(v));
     const uint32x4_t x = vreinterpretq_u32_f32(v);
-    const uint32x4_t q = vorrq_u32(vandq_u32(vshrq_n_u32(x, 16), vdupq_n_u32(0x8000)),
-                                   vorrq_u32(vdupq_n_u32(0x7e00),
-                                             vandq_u32(vshrq_n_u32(x, 13), vdupq_n_u32(0x3ff))));
+    const uint32x4_t q = vorrq_u32(
+        vandq_u32(vshrq_n_u32(x, 16), vdupq_n_u32(0x8000)),
+        vorrq_u32(vdupq_n_u32(0x7e00), vandq_u32(vshrq_n_u32(x, 13), vdupq_n_u32(0x3ff))));
     const uint16x4_t nan = vmovn_u32(vmvnq_u32(vceqq_f32(v, v)));
     return vbsl_u16(nan, vmovn_u32(q), h);
 }

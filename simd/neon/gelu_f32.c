@@ -24,8 +24,7 @@ void lm_gelu_erf_neon(float *y, const float *x, int64_t n) {
     }
     for (; i + 4 <= n; i += 4)
         vst1q_f32(y + i, lm_neon_gelu_erf(vld1q_f32(x + i)));
-    if (i < n)
-        lm_neon_store_tail(y + i, lm_neon_gelu_erf(lm_neon_load_tail(x + i, n - i)), n - i);
+    if (i < n) lm_neon_store_tail(y + i, lm_neon_gelu_erf(lm_neon_load_tail(x + i, n - i)), n - i);
 }
 
 void lm_gelu_tanh_neon(float *y, const float *x, int64_t n) {
@@ -38,6 +37,5 @@ void lm_gelu_tanh_neon(float *y, const float *x, int64_t n) {
     }
     for (; i + 4 <= n; i += 4)
         vst1q_f32(y + i, lm_neon_gelu_tanh(vld1q_f32(x + i)));
-    if (i < n)
-        lm_neon_store_tail(y + i, lm_neon_gelu_tanh(lm_neon_load_tail(x + i, n - i)), n - i);
+    if (i < n) lm_neon_store_tail(y + i, lm_neon_gelu_tanh(lm_neon_load_tail(x + i, n - i)), n - i);
 }

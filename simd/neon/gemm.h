@@ -33,8 +33,8 @@
 
 /* Pack W rows [0, nr) (nr <= 12; w points at row 0; rows ldw bytes apart) over columns
  * [k0, k0 + kc) into dst[k*12 + j] = (float)W[j][k0 + k], zero for j >= nr. */
-typedef void (*lm_neon_pack_w_fn)(float *dst, const uint8_t *w, size_t ldw, int64_t nr,
-                                  int64_t k0, int64_t kc);
+typedef void (*lm_neon_pack_w_fn)(float *dst, const uint8_t *w, size_t ldw, int64_t nr, int64_t k0,
+                                  int64_t kc);
 
 /* The GEMM over all M rows (M > LM_NEON_GEMV_MAX_M) and columns [n0, n1) (gemm_f32.c).
  * scratch: lm_gemm_scratch_neon(M, K) bytes, 64-byte aligned. */
@@ -80,21 +80,17 @@ LM_NEON_INLINE void lm_neon_copy_tail(uint8_t buf[32], const uint8_t *row, int64
 LM_NEON_INLINE void lm_neon_transpose4(float32x4_t r[4]) {
     const float32x4_t t0 = vtrn1q_f32(r[0], r[1]), t1 = vtrn2q_f32(r[0], r[1]);
     const float32x4_t t2 = vtrn1q_f32(r[2], r[3]), t3 = vtrn2q_f32(r[2], r[3]);
-    r[0] = vreinterpretq_f32_f64(
-        vtrn1q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
-    r[1] = vreinterpretq_f32_f64(
-        vtrn1q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
-    r[2] = vreinterpretq_f32_f64(
-        vtrn2q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
-    r[3] = vreinterpretq_f32_f64(
-        vtrn2q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
+    r[0] = vreinterpretq_f32_f64(vtrn1q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
+    r[1] = vreinterpretq_f32_f64(vtrn1q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
+    r[2] = vreinterpretq_f32_f64(vtrn2q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
+    r[3] = vreinterpretq_f32_f64(vtrn2q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
 }
 
 /* The lm_neon_pack_w_fn contract for dtype dt: 4 k at a time, each group of 4 rows is loaded
  * (widened to f32), transposed and stored as 4-lane pieces of 4 packed rows; rows past nr are
  * zeros and never read; the k tail (kc % 4) reads each row through a zero-padded local copy. */
-LM_NEON_INLINE void lm_neon_pack_w(float *dst, const uint8_t *w, size_t ldw, int64_t nr,
-                                   int64_t k0, int64_t kc, enum lm_dtype dt) {
+LM_NEON_INLINE void lm_neon_pack_w(float *dst, const uint8_t *w, size_t ldw, int64_t nr, int64_t k0,
+                                   int64_t kc, enum lm_dtype dt) {
     for (int64_t k = 0; k < kc; k += 4) {
         const int64_t kn = kc - k < 4 ? kc - k : 4;
 #pragma GCC unroll 3
@@ -200,8 +196,8 @@ LM_NEON_INLINE void lm_neon_gemv_block(const struct lm_mm *a, int64_t n, int MR,
 }
 
 /* Columns [n0, n1) of MR x rows, NW W rows at a time, the last few one at a time. */
-LM_NEON_INLINE void lm_neon_gemv_rows(const struct lm_mm *a, int64_t n0, int64_t n1, int MR,
-                                      int NW, enum lm_dtype dt) {
+LM_NEON_INLINE void lm_neon_gemv_rows(const struct lm_mm *a, int64_t n0, int64_t n1, int MR, int NW,
+                                      enum lm_dtype dt) {
     float xt[4 * 8] = {0}; /* the x rows' K % 8 tails, zero-padded */
     const int64_t K8 = a->K & ~(int64_t)7;
     for (int i = 0; i < MR; i++)
@@ -216,8 +212,7 @@ LM_NEON_INLINE void lm_neon_gemv_rows(const struct lm_mm *a, int64_t n0, int64_t
 
 /* The GEMV path for M in 1..4. W rows in flight per M: 8, 4, 3, 2 (16, 16, 18, 16
  * accumulators), within the 32 vector registers with the x vectors and one W row. */
-LM_NEON_INLINE void lm_neon_gemv(const struct lm_mm *a, int64_t n0, int64_t n1,
-                                 enum lm_dtype dt) {
+LM_NEON_INLINE void lm_neon_gemv(const struct lm_mm *a, int64_t n0, int64_t n1, enum lm_dtype dt) {
     switch (a->M) {
     case 1: lm_neon_gemv_rows(a, n0, n1, 1, 8, dt); break;
     case 2: lm_neon_gemv_rows(a, n0, n1, 2, 4, dt); break;

@@ -47,7 +47,9 @@ static void pack_x(float *dst, const uint8_t *x, size_t ldx, int64_t mr, int64_t
             for (int i = 0; i < 4; i++) {
                 const int64_t row = 4 * g + i;
                 const float *p = (const float *)(x + (size_t)row * ldx) + k;
-                r[i] = row >= mr ? vdupq_n_f32(0) : kn == 4 ? vld1q_f32(p) : lm_neon_load_tail(p, kn);
+                r[i] = row >= mr ? vdupq_n_f32(0)
+                       : kn == 4 ? vld1q_f32(p)
+                                 : lm_neon_load_tail(p, kn);
             }
             lm_neon_transpose4(r);
             for (int64_t i = 0; i < kn; i++)
@@ -117,8 +119,8 @@ void lm_gemm_neon(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch,
             for (int64_t ic = 0; ic < M; ic += LM_NEON_GEMM_MC) {
                 const int64_t mc = M - ic < LM_NEON_GEMM_MC ? M - ic : LM_NEON_GEMM_MC;
                 for (int64_t ir = 0; ir < mc; ir += MR)
-                    pack_x(xp + ir * kc, a->x + (size_t)(ic + ir) * a->ldx + (size_t)pc * 4,
-                           a->ldx, mc - ir < MR ? mc - ir : MR, kc);
+                    pack_x(xp + ir * kc, a->x + (size_t)(ic + ir) * a->ldx + (size_t)pc * 4, a->ldx,
+                           mc - ir < MR ? mc - ir : MR, kc);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     const int64_t nr = nc - jr < NR ? nc - jr : NR;
                     float *bp = wp + jr * kc;

@@ -15,7 +15,7 @@
 #include "gemm.h"
 
 static void pack_w_bf16(float *dst, const uint8_t *w, size_t ldw, int64_t nr, int64_t k0,
-                       int64_t kc) {
+                        int64_t kc) {
     lm_neon_pack_w(dst, w, ldw, nr, k0, kc, LM_BF16);
 }
 

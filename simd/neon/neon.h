@@ -73,8 +73,7 @@ static inline float32x4_t lm_neon_exp_reduce(float32x4_t x, float32x4_t *t) {
     r = vfmaq_f32(r, n, vdupq_n_f32(-1.428606765330187e-06f));
     const float32x4_t r2 = vmulq_f32(r, r), r4 = vmulq_f32(r2, r2);
     const float32x4_t c23 = vfmaq_f32(vdupq_n_f32(0.4999999404f), vdupq_n_f32(0.1666652113f), r);
-    const float32x4_t c45 =
-        vfmaq_f32(vdupq_n_f32(0.04166838899f), vdupq_n_f32(0.008368710056f), r);
+    const float32x4_t c45 = vfmaq_f32(vdupq_n_f32(0.04166838899f), vdupq_n_f32(0.008368710056f), r);
     const float32x4_t hi = vfmaq_f32(c45, vdupq_n_f32(0.001381461276f), r2);
     const float32x4_t lo = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), c23, r2);
     return vfmaq_f32(lo, hi, r4);
@@ -108,8 +107,7 @@ static inline float32x4_t lm_neon_exp(float32x4_t x) {
 static inline float32x4_t lm_neon_exp_nonpos(float32x4_t x) {
     float32x4_t t;
     const float32x4_t p = lm_neon_exp_reduce(x, &t); /* NaN for -inf: masked off below */
-    const int32x4_t e =
-        vaddq_s32(vreinterpretq_s32_f32(p), vshlq_n_s32(lm_neon_exp_n(t), 23));
+    const int32x4_t e = vaddq_s32(vreinterpretq_s32_f32(p), vshlq_n_s32(lm_neon_exp_n(t), 23));
     const uint32x4_t keep = vcgeq_f32(x, vdupq_n_f32(-86.5f));
     return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_s32(e), keep));
 }
@@ -131,14 +129,14 @@ static inline float32x4_t lm_neon_silu(float32x4_t x) {
     return lm_neon_sigmoid_mul(x, x, lm_neon_exp(vnegq_f32(vabsq_f32(x))));
 }
 
-/* erfc(t) for 4 lanes of t in [0, 11] (t >= 10.2 gives 0: exp(-t^2) is below the exp clamp).
+/* erfc(t) for 4 lanes of t in [0, 11], given t and t^2 as hi + lo (hi = fl(t^2), lo its
+ * rounding error, so |lo| <= 2^-24 hi); t >= 10.2 gives 0 (exp(-t^2) is below the exp clamp).
  * erfc(t) = exp(-t^2) R(w), w = 1 / (1 + t/2): R(w) = erfc(t) exp(t^2) is smooth in w on
  * (1/6.5, 1] and a degree-10 polynomial (least squares on Chebyshev nodes of t in [0, 10],
- * relative error 7e-9 in double, 3e-7 evaluated in f32 with w rounded) gives it. t^2 is split
- * hi + lo (fma) so exp(-t^2) = exp(-hi) (1 - lo) does not inherit t^2's rounding, which would
- * cost up to 100 * 2^-24 relative at t = 10. Relative error within 6e-7 (about 8 ulp) wherever
- * the result is a normal float (tests/check_simd_math.c). */
-static inline float32x4_t lm_neon_erfc(float32x4_t t) {
+ * relative error 7e-9 in double, 3e-7 evaluated in f32 with w rounded) gives it. exp(-t^2) is
+ * exp(-hi) (1 - lo): t^2's rounding alone would cost up to 100 * 2^-24 relative at t = 10.
+ * Within 7 ulp wherever the result is a normal float (tests/check_simd_math.c). */
+static inline float32x4_t lm_neon_erfc_split(float32x4_t t, float32x4_t hi, float32x4_t lo) {
     const float32x4_t w = lm_neon_recip(vfmaq_f32(vdupq_n_f32(1.0f), t, vdupq_n_f32(0.5f)));
     float32x4_t r = vdupq_n_f32(2.681584097e-02f);
     r = vfmaq_f32(vdupq_n_f32(-2.046069205e-01f), r, w);
@@ -151,30 +149,42 @@ static inline float32x4_t lm_neon_erfc(float32x4_t t) {
     r = vfmaq_f32(vdupq_n_f32(2.851400375e-01f), r, w);
     r = vfmaq_f32(vdupq_n_f32(2.818577290e-01f), r, w);
     r = vfmaq_f32(vdupq_n_f32(8.044236893e-06f), r, w);
-    const float32x4_t hi = vmulq_f32(t, t), lo = vfmaq_f32(vnegq_f32(hi), t, t);
     float32x4_t e = lm_neon_exp(vnegq_f32(hi));
     e = vfmaq_f32(e, e, vnegq_f32(lo));
     return vmulq_f32(e, r);
 }
 
+/* erfc(t), t in [0, 11] */
+static inline float32x4_t lm_neon_erfc(float32x4_t t) {
+    const float32x4_t hi = vmulq_f32(t, t);
+    return lm_neon_erfc_split(t, hi, vfmaq_f32(vnegq_f32(hi), t, t));
+}
+
 /* GELU, erf form, 4 lanes: h (1 + erf(u)) with h = x/2, u = x / sqrt 2. 1 + erf(u) is taken
  * as erfc(|u|) for x < 0 and 2 - erfc(|u|) for x >= 0, so it never cancels: the result is
- * within about 8 ulp (relative) for every x whose result is normal, better than the f32 form
- * 1 + erf. h uses x clamped to >= -FLT_MAX so gelu(-inf) = -FLT_MAX/2 * 0 = -0; +inf gives
- * +inf; NaN propagates. */
+ * within 10 ulp for every x whose result is normal (tests/check_simd_math.c), where the f32
+ * form 1 + erf would leave an absolute error near 2^-24 |x|. h uses x clamped to >= -FLT_MAX so
+ * gelu(-inf) = -FLT_MAX/2 * 0 = -0; +inf gives +inf; NaN propagates. */
 static inline float32x4_t lm_neon_gelu_erf(float32x4_t x) {
-    const float32x4_t t =
-        vminq_f32(vmulq_f32(vabsq_f32(x), vdupq_n_f32(0.70710678118654752f)), vdupq_n_f32(11.0f));
-    const float32x4_t c = lm_neon_erfc(t);
+    /* a = min(|x|, 15.5), t = a / sqrt 2 <= 10.97; t^2 = a^2 / 2 from a's exact square (hi +
+     * lo, halved exactly), not from the rounded t: at x = -13 that rounding alone would be
+     * ~200 ulp of the result */
+    const float32x4_t a = vminq_f32(vabsq_f32(x), vdupq_n_f32(15.5f)), half = vdupq_n_f32(0.5f);
+    const float32x4_t hi = vmulq_f32(a, a), lo = vfmaq_f32(vnegq_f32(hi), a, a);
+    const float32x4_t c = lm_neon_erfc_split(vmulq_f32(a, vdupq_n_f32(0.70710678118654752f)),
+                                             vmulq_f32(hi, half), vmulq_f32(lo, half));
     const uint32x4_t neg = vreinterpretq_u32_s32(vshrq_n_s32(vreinterpretq_s32_f32(x), 31));
     const float32x4_t onep = vbslq_f32(neg, c, vsubq_f32(vdupq_n_f32(2.0f), c));
-    const float32x4_t h = vmulq_f32(vmaxq_f32(vdupq_n_f32(-FLT_MAX), x), vdupq_n_f32(0.5f));
+    const float32x4_t h = vmulq_f32(vmaxq_f32(vdupq_n_f32(-FLT_MAX), x), half);
     return vmulq_f32(h, onep);
 }
 
 /* GELU, tanh form, 4 lanes: h (1 + tanh(v)) with v = sqrt(2/pi) x (1 + 0.044715 x^2), which
  * equals x sigmoid(2 v): lm_neon_sigmoid_mul with z = 2v, no tanh and no cancellation for
- * x < 0. x^2 may overflow to inf for |x| > 1.8e19: then z = +-inf and sigmoid gives 1 or 0,
+ * x < 0. Error: within 4 ulp for x >= 0; for x < 0, exp(-|z|) carries z's own f32 rounding
+ * (four roundings, |z| 2^-22 relative), so within 8 ulp + |z| 2^-22 relative (at x = -9,
+ * |z| = 66: about 270 ulp of a result near 1e-28; the suite's |x| 1.2e-7 absolute term is
+ * far larger). x^2 may overflow to inf for |x| > 1.8e19: then z = +-inf and sigmoid gives 1 or 0,
  * the right limits; gelu(-inf) = -0, gelu(+inf) = +inf, NaN propagates. */
 static inline float32x4_t lm_neon_gelu_tanh(float32x4_t x) {
     const float32x4_t p = vfmaq_f32(vdupq_n_f32(1.0f), vmulq_f32(x, x), vdupq_n_f32(0.044715f));

@@ -63,10 +63,8 @@ void lm_softmax_neon(float *y, const float *x, float scale, int64_t n) {
     const float32x4_t m = vdupq_n_f32(mx);
     float32x4_t s0 = vdupq_n_f32(0), s1 = s0;
     for (i = 0; i + 8 <= n; i += 8) {
-        const float32x4_t e0 =
-            lm_neon_exp_nonpos(vsubq_f32(vmulq_f32(vld1q_f32(x + i), s), m));
-        const float32x4_t e1 =
-            lm_neon_exp_nonpos(vsubq_f32(vmulq_f32(vld1q_f32(x + i + 4), s), m));
+        const float32x4_t e0 = lm_neon_exp_nonpos(vsubq_f32(vmulq_f32(vld1q_f32(x + i), s), m));
+        const float32x4_t e1 = lm_neon_exp_nonpos(vsubq_f32(vmulq_f32(vld1q_f32(x + i + 4), s), m));
         vst1q_f32(y + i, e0);
         vst1q_f32(y + i + 4, e1);
         s0 = vaddq_f32(s0, e0);
