@@ -30,7 +30,8 @@ START_TEST(names_round_trip) {
     }
     static const char *want[] = {"ref",        "avx2", "avx512",      "avx512+vnni",
                                  "avx512+amx", "neon", "neon+dotprod"};
-    for (int i = 0; i < LM_ISA_COUNT; i++) ck_assert_str_eq(lm_isa_name((enum lm_isa)i), want[i]);
+    for (int i = 0; i < LM_ISA_COUNT; i++)
+        ck_assert_str_eq(lm_isa_name((enum lm_isa)i), want[i]);
     enum lm_isa got;
     ck_assert_int_eq(lm_isa_parse("avx1024", &got), LM_EINVAL);
     ck_assert_msg(strstr(lm_last_error(), "avx1024") != NULL, "%s", lm_last_error());

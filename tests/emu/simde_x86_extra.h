@@ -23,32 +23,32 @@
 
 /* ---- masked loads and stores: only selected elements are read or written ---------------- */
 
-#define LMRT_EMU_MASKZ_LOAD(NAME, VT, MT, ES, NE)                                                \
-    LMRT_EMU_INLINE VT NAME(MT k, const void *p) {                                               \
-        uint8_t b[NE * ES];                                                                      \
-        memset(b, 0, sizeof b);                                                                  \
-        for (int i = 0; i < NE; i++)                                                             \
-            if ((k >> i) & 1) memcpy(b + i * ES, (const uint8_t *)p + i * ES, ES);               \
-        VT r;                                                                                    \
-        memcpy(&r, b, sizeof r);                                                                 \
-        return r;                                                                                \
+#define LMRT_EMU_MASKZ_LOAD(NAME, VT, MT, ES, NE)                                                  \
+    LMRT_EMU_INLINE VT NAME(MT k, const void *p) {                                                 \
+        uint8_t b[NE * ES];                                                                        \
+        memset(b, 0, sizeof b);                                                                    \
+        for (int i = 0; i < NE; i++)                                                               \
+            if ((k >> i) & 1) memcpy(b + i * ES, (const uint8_t *)p + i * ES, ES);                 \
+        VT r;                                                                                      \
+        memcpy(&r, b, sizeof r);                                                                   \
+        return r;                                                                                  \
     }
-#define LMRT_EMU_MASK_LOAD(NAME, VT, MT, ES, NE)                                                 \
-    LMRT_EMU_INLINE VT NAME(VT src, MT k, const void *p) {                                       \
-        uint8_t b[NE * ES];                                                                      \
-        memcpy(b, &src, sizeof b);                                                               \
-        for (int i = 0; i < NE; i++)                                                             \
-            if ((k >> i) & 1) memcpy(b + i * ES, (const uint8_t *)p + i * ES, ES);               \
-        VT r;                                                                                    \
-        memcpy(&r, b, sizeof r);                                                                 \
-        return r;                                                                                \
+#define LMRT_EMU_MASK_LOAD(NAME, VT, MT, ES, NE)                                                   \
+    LMRT_EMU_INLINE VT NAME(VT src, MT k, const void *p) {                                         \
+        uint8_t b[NE * ES];                                                                        \
+        memcpy(b, &src, sizeof b);                                                                 \
+        for (int i = 0; i < NE; i++)                                                               \
+            if ((k >> i) & 1) memcpy(b + i * ES, (const uint8_t *)p + i * ES, ES);                 \
+        VT r;                                                                                      \
+        memcpy(&r, b, sizeof r);                                                                   \
+        return r;                                                                                  \
     }
-#define LMRT_EMU_MASK_STORE(NAME, VT, MT, ES, NE)                                                \
-    LMRT_EMU_INLINE void NAME(void *p, MT k, VT a) {                                             \
-        uint8_t b[NE * ES];                                                                      \
-        memcpy(b, &a, sizeof b);                                                                 \
-        for (int i = 0; i < NE; i++)                                                             \
-            if ((k >> i) & 1) memcpy((uint8_t *)p + i * ES, b + i * ES, ES);                     \
+#define LMRT_EMU_MASK_STORE(NAME, VT, MT, ES, NE)                                                  \
+    LMRT_EMU_INLINE void NAME(void *p, MT k, VT a) {                                               \
+        uint8_t b[NE * ES];                                                                        \
+        memcpy(b, &a, sizeof b);                                                                   \
+        for (int i = 0; i < NE; i++)                                                               \
+            if ((k >> i) & 1) memcpy((uint8_t *)p + i * ES, b + i * ES, ES);                       \
     }
 
 LMRT_EMU_MASKZ_LOAD(lmrt_emu_mm512_maskz_loadu_ps, simde__m512, simde__mmask16, 4, 16)
@@ -168,10 +168,18 @@ LMRT_EMU_INLINE simde__m512i lmrt_emu_mm512_broadcast_i32x8(simde__m256i a) {
 
 /* ---- element-wise through two AVX2 halves (the same operation lane for lane) ------------ */
 
-LMRT_EMU_INLINE simde__m256 lmrt_emu_lo_ps(simde__m512 a) { return lmrt_emu_mm512_extractf32x8_ps(a, 0); }
-LMRT_EMU_INLINE simde__m256 lmrt_emu_hi_ps(simde__m512 a) { return lmrt_emu_mm512_extractf32x8_ps(a, 1); }
-LMRT_EMU_INLINE simde__m256i lmrt_emu_lo_si(simde__m512i a) { return lmrt_emu_mm512_extracti32x8_epi32(a, 0); }
-LMRT_EMU_INLINE simde__m256i lmrt_emu_hi_si(simde__m512i a) { return lmrt_emu_mm512_extracti32x8_epi32(a, 1); }
+LMRT_EMU_INLINE simde__m256 lmrt_emu_lo_ps(simde__m512 a) {
+    return lmrt_emu_mm512_extractf32x8_ps(a, 0);
+}
+LMRT_EMU_INLINE simde__m256 lmrt_emu_hi_ps(simde__m512 a) {
+    return lmrt_emu_mm512_extractf32x8_ps(a, 1);
+}
+LMRT_EMU_INLINE simde__m256i lmrt_emu_lo_si(simde__m512i a) {
+    return lmrt_emu_mm512_extracti32x8_epi32(a, 0);
+}
+LMRT_EMU_INLINE simde__m256i lmrt_emu_hi_si(simde__m512i a) {
+    return lmrt_emu_mm512_extracti32x8_epi32(a, 1);
+}
 LMRT_EMU_INLINE simde__m512 lmrt_emu_join_ps(simde__m256 lo, simde__m256 hi) {
     simde__m512 r;
     memcpy(&r, &lo, 32);
@@ -190,23 +198,24 @@ LMRT_EMU_INLINE simde__m512 lmrt_emu_mm512_cvtph_ps(simde__m256i a) {
     return lmrt_emu_join_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(a)),
                             _mm256_cvtph_ps(_mm256_extracti128_si256(a, 1)));
 }
-#define lmrt_emu_mm512_cvtps_ph(a, imm)                                                          \
-    _mm256_set_m128i(_mm256_cvtps_ph(lmrt_emu_hi_ps(a), imm), _mm256_cvtps_ph(lmrt_emu_lo_ps(a), imm))
+#define lmrt_emu_mm512_cvtps_ph(a, imm)                                                            \
+    _mm256_set_m128i(_mm256_cvtps_ph(lmrt_emu_hi_ps(a), imm),                                      \
+                     _mm256_cvtps_ph(lmrt_emu_lo_ps(a), imm))
 #undef _mm512_cvtph_ps
 #define _mm512_cvtph_ps(a) lmrt_emu_mm512_cvtph_ps(a)
 #undef _mm512_cvtps_ph
 #define _mm512_cvtps_ph(a, imm) lmrt_emu_mm512_cvtps_ph(a, imm)
 
 /* integer widening: 16 (or 32) narrow elements to 32-bit (or 16-bit) lanes */
-#define LMRT_EMU_WIDEN(NAME, AVX2OP, NT, HALF)                                                   \
-    LMRT_EMU_INLINE simde__m512i NAME(NT a) {                                                    \
-        NT hi;                                                                                   \
-        memset(&hi, 0, sizeof hi);                                                               \
-        memcpy(&hi, (const uint8_t *)&a + HALF, HALF);                                           \
-        simde__m128i l, h;                                                                       \
-        memcpy(&l, &a, 16 < HALF ? 16 : HALF);                                                   \
-        memcpy(&h, &hi, 16 < HALF ? 16 : HALF);                                                  \
-        return lmrt_emu_join_si(AVX2OP(l), AVX2OP(h));                                           \
+#define LMRT_EMU_WIDEN(NAME, AVX2OP, NT, HALF)                                                     \
+    LMRT_EMU_INLINE simde__m512i NAME(NT a) {                                                      \
+        NT hi;                                                                                     \
+        memset(&hi, 0, sizeof hi);                                                                 \
+        memcpy(&hi, (const uint8_t *)&a + HALF, HALF);                                             \
+        simde__m128i l, h;                                                                         \
+        memcpy(&l, &a, 16 < HALF ? 16 : HALF);                                                     \
+        memcpy(&h, &hi, 16 < HALF ? 16 : HALF);                                                    \
+        return lmrt_emu_join_si(AVX2OP(l), AVX2OP(h));                                             \
     }
 LMRT_EMU_WIDEN(lmrt_emu_mm512_cvtepu16_epi32, _mm256_cvtepu16_epi32, simde__m256i, 16)
 LMRT_EMU_WIDEN(lmrt_emu_mm512_cvtepi16_epi32, _mm256_cvtepi16_epi32, simde__m256i, 16)
@@ -232,7 +241,8 @@ LMRT_EMU_INLINE simde__m256i lmrt_emu_mm512_cvtepi32_epi16(simde__m512i a) {
     int32_t v[16];
     int16_t r[16];
     memcpy(v, &a, 64);
-    for (int i = 0; i < 16; i++) r[i] = (int16_t)(uint16_t)(uint32_t)v[i];
+    for (int i = 0; i < 16; i++)
+        r[i] = (int16_t)(uint16_t)(uint32_t)v[i];
     simde__m256i o;
     memcpy(&o, r, 32);
     return o;
@@ -241,7 +251,8 @@ LMRT_EMU_INLINE simde__m128i lmrt_emu_mm512_cvtepi32_epi8(simde__m512i a) {
     int32_t v[16];
     int8_t r[16];
     memcpy(v, &a, 64);
-    for (int i = 0; i < 16; i++) r[i] = (int8_t)(uint8_t)(uint32_t)v[i];
+    for (int i = 0; i < 16; i++)
+        r[i] = (int8_t)(uint8_t)(uint32_t)v[i];
     simde__m128i o;
     memcpy(&o, r, 16);
     return o;
@@ -250,7 +261,8 @@ LMRT_EMU_INLINE simde__m128i lmrt_emu_mm512_cvtsepi32_epi8(simde__m512i a) {
     int32_t v[16];
     int8_t r[16];
     memcpy(v, &a, 64);
-    for (int i = 0; i < 16; i++) r[i] = (int8_t)(v[i] > 127 ? 127 : v[i] < -128 ? -128 : v[i]);
+    for (int i = 0; i < 16; i++)
+        r[i] = (int8_t)(v[i] > 127 ? 127 : v[i] < -128 ? -128 : v[i]);
     simde__m128i o;
     memcpy(&o, r, 16);
     return o;
@@ -259,7 +271,8 @@ LMRT_EMU_INLINE simde__m128i lmrt_emu_mm256_cvtepi32_epi8(simde__m256i a) {
     int32_t v[8];
     int8_t r[16] = {0};
     memcpy(v, &a, 32);
-    for (int i = 0; i < 8; i++) r[i] = (int8_t)(uint8_t)(uint32_t)v[i];
+    for (int i = 0; i < 8; i++)
+        r[i] = (int8_t)(uint8_t)(uint32_t)v[i];
     simde__m128i o;
     memcpy(&o, r, 16);
     return o;
@@ -275,14 +288,16 @@ LMRT_EMU_INLINE simde__m128i lmrt_emu_mm256_cvtepi32_epi8(simde__m256i a) {
 
 /* float <-> int32 (vcvtps2dq rounds by MXCSR: nearest-even by default; vcvttps2dq truncates) */
 LMRT_EMU_INLINE simde__m512i lmrt_emu_mm512_cvtps_epi32(simde__m512 a) {
-    return lmrt_emu_join_si(_mm256_cvtps_epi32(lmrt_emu_lo_ps(a)), _mm256_cvtps_epi32(lmrt_emu_hi_ps(a)));
+    return lmrt_emu_join_si(_mm256_cvtps_epi32(lmrt_emu_lo_ps(a)),
+                            _mm256_cvtps_epi32(lmrt_emu_hi_ps(a)));
 }
 LMRT_EMU_INLINE simde__m512i lmrt_emu_mm512_cvttps_epi32(simde__m512 a) {
     return lmrt_emu_join_si(_mm256_cvttps_epi32(lmrt_emu_lo_ps(a)),
                             _mm256_cvttps_epi32(lmrt_emu_hi_ps(a)));
 }
 LMRT_EMU_INLINE simde__m512 lmrt_emu_mm512_cvtepi32_ps(simde__m512i a) {
-    return lmrt_emu_join_ps(_mm256_cvtepi32_ps(lmrt_emu_lo_si(a)), _mm256_cvtepi32_ps(lmrt_emu_hi_si(a)));
+    return lmrt_emu_join_ps(_mm256_cvtepi32_ps(lmrt_emu_lo_si(a)),
+                            _mm256_cvtepi32_ps(lmrt_emu_hi_si(a)));
 }
 LMRT_EMU_INLINE float lmrt_emu_mm512_cvtss_f32(simde__m512 a) {
     float f;
@@ -307,26 +322,28 @@ LMRT_EMU_INLINE int lmrt_emu_mm512_cvtsi512_si32(simde__m512i a) {
 
 /* shifts and shuffles within 128-bit lanes */
 LMRT_EMU_INLINE simde__m512i lmrt_emu_mm512_srai_epi32(simde__m512i a, int n) {
-    return lmrt_emu_join_si(_mm256_srai_epi32(lmrt_emu_lo_si(a), n), _mm256_srai_epi32(lmrt_emu_hi_si(a), n));
+    return lmrt_emu_join_si(_mm256_srai_epi32(lmrt_emu_lo_si(a), n),
+                            _mm256_srai_epi32(lmrt_emu_hi_si(a), n));
 }
 LMRT_EMU_INLINE simde__m512i lmrt_emu_mm512_srai_epi16(simde__m512i a, int n) {
-    return lmrt_emu_join_si(_mm256_srai_epi16(lmrt_emu_lo_si(a), n), _mm256_srai_epi16(lmrt_emu_hi_si(a), n));
+    return lmrt_emu_join_si(_mm256_srai_epi16(lmrt_emu_lo_si(a), n),
+                            _mm256_srai_epi16(lmrt_emu_hi_si(a), n));
 }
 LMRT_EMU_INLINE simde__m512i lmrt_emu_mm512_madd_epi16(simde__m512i a, simde__m512i b) {
     return lmrt_emu_join_si(_mm256_madd_epi16(lmrt_emu_lo_si(a), lmrt_emu_lo_si(b)),
                             _mm256_madd_epi16(lmrt_emu_hi_si(a), lmrt_emu_hi_si(b)));
 }
-#define lmrt_emu_mm512_shuffle_epi32(a, imm)                                                     \
-    lmrt_emu_join_si(_mm256_shuffle_epi32(lmrt_emu_lo_si(a), imm),                               \
+#define lmrt_emu_mm512_shuffle_epi32(a, imm)                                                       \
+    lmrt_emu_join_si(_mm256_shuffle_epi32(lmrt_emu_lo_si(a), imm),                                 \
                      _mm256_shuffle_epi32(lmrt_emu_hi_si(a), imm))
-#define lmrt_emu_mm512_alignr_epi8(a, b, imm)                                                    \
-    lmrt_emu_join_si(_mm256_alignr_epi8(lmrt_emu_lo_si(a), lmrt_emu_lo_si(b), imm),              \
+#define lmrt_emu_mm512_alignr_epi8(a, b, imm)                                                      \
+    lmrt_emu_join_si(_mm256_alignr_epi8(lmrt_emu_lo_si(a), lmrt_emu_lo_si(b), imm),                \
                      _mm256_alignr_epi8(lmrt_emu_hi_si(a), lmrt_emu_hi_si(b), imm))
-#define lmrt_emu_mm512_bslli_epi128(a, imm)                                                      \
-    lmrt_emu_join_si(_mm256_bslli_epi128(lmrt_emu_lo_si(a), imm),                                \
+#define lmrt_emu_mm512_bslli_epi128(a, imm)                                                        \
+    lmrt_emu_join_si(_mm256_bslli_epi128(lmrt_emu_lo_si(a), imm),                                  \
                      _mm256_bslli_epi128(lmrt_emu_hi_si(a), imm))
-#define lmrt_emu_mm512_bsrli_epi128(a, imm)                                                      \
-    lmrt_emu_join_si(_mm256_bsrli_epi128(lmrt_emu_lo_si(a), imm),                                \
+#define lmrt_emu_mm512_bsrli_epi128(a, imm)                                                        \
+    lmrt_emu_join_si(_mm256_bsrli_epi128(lmrt_emu_lo_si(a), imm),                                  \
                      _mm256_bsrli_epi128(lmrt_emu_hi_si(a), imm))
 #undef _mm512_srai_epi32
 #define _mm512_srai_epi32(a, n) lmrt_emu_mm512_srai_epi32(a, n)
@@ -358,7 +375,8 @@ LMRT_EMU_INLINE simde__m512i lmrt_emu_shuf128(simde__m512i a, simde__m512i b, in
 LMRT_EMU_INLINE simde__m512i lmrt_emu_mm512_alignr_epi32(simde__m512i a, simde__m512i b, int n) {
     uint32_t t[32], r[16];
     memcpy(t, &b, 64), memcpy(t + 16, &a, 64); /* a:b concatenated, b in the low half */
-    for (int i = 0; i < 16; i++) r[i] = t[i + (n & 15)];
+    for (int i = 0; i < 16; i++)
+        r[i] = t[i + (n & 15)];
     simde__m512i o;
     memcpy(&o, r, 64);
     return o;
@@ -368,22 +386,26 @@ LMRT_EMU_INLINE simde__m512i lmrt_emu_mm512_alignr_epi32(simde__m512i a, simde__
 #undef _mm512_shuffle_i32x4
 #define _mm512_shuffle_i32x4(a, b, imm) lmrt_emu_shuf128(a, b, imm)
 #undef _mm512_shuffle_f32x4
-#define _mm512_shuffle_f32x4(a, b, imm)                                                          \
-    simde_mm512_castsi512_ps(lmrt_emu_shuf128(simde_mm512_castps_si512(a), simde_mm512_castps_si512(b), imm))
+#define _mm512_shuffle_f32x4(a, b, imm)                                                            \
+    simde_mm512_castsi512_ps(                                                                      \
+        lmrt_emu_shuf128(simde_mm512_castps_si512(a), simde_mm512_castps_si512(b), imm))
 #undef _mm512_alignr_epi32
 #define _mm512_alignr_epi32(a, b, n) lmrt_emu_mm512_alignr_epi32(a, b, n)
 
 /* gathers: element i from base + idx[i] * scale */
-LMRT_EMU_INLINE simde__m512 lmrt_emu_mm512_i32gather_ps(simde__m512i idx, const void *base, int scale) {
+LMRT_EMU_INLINE simde__m512 lmrt_emu_mm512_i32gather_ps(simde__m512i idx, const void *base,
+                                                        int scale) {
     int32_t ix[16];
     float r[16];
     memcpy(ix, &idx, 64);
-    for (int i = 0; i < 16; i++) memcpy(&r[i], (const uint8_t *)base + (int64_t)ix[i] * scale, 4);
+    for (int i = 0; i < 16; i++)
+        memcpy(&r[i], (const uint8_t *)base + (int64_t)ix[i] * scale, 4);
     simde__m512 o;
     memcpy(&o, r, 64);
     return o;
 }
-LMRT_EMU_INLINE simde__m512i lmrt_emu_mm512_i32gather_epi32(simde__m512i idx, const void *base, int scale) {
+LMRT_EMU_INLINE simde__m512i lmrt_emu_mm512_i32gather_epi32(simde__m512i idx, const void *base,
+                                                            int scale) {
     return simde_mm512_castps_si512(lmrt_emu_mm512_i32gather_ps(idx, base, scale));
 }
 #undef _mm512_i32gather_ps
@@ -393,14 +415,17 @@ LMRT_EMU_INLINE simde__m512i lmrt_emu_mm512_i32gather_epi32(simde__m512i idx, co
 
 /* ---- reductions, in the order of GCC's <avx512fintrin.h> -------------------------------- */
 
-#define LMRT_EMU_REDUCE_F32(NAME, OP)                                                            \
-    LMRT_EMU_INLINE float NAME(simde__m512 a) {                                                  \
-        float v[16], h[8], q[4], p[2];                                                           \
-        memcpy(v, &a, 64);                                                                       \
-        for (int i = 0; i < 8; i++) h[i] = OP(v[i + 8], v[i]);                                   \
-        for (int i = 0; i < 4; i++) q[i] = OP(h[i + 4], h[i]);                                   \
-        for (int i = 0; i < 2; i++) p[i] = OP(q[i], q[i + 2]);                                   \
-        return OP(p[0], p[1]);                                                                   \
+#define LMRT_EMU_REDUCE_F32(NAME, OP)                                                              \
+    LMRT_EMU_INLINE float NAME(simde__m512 a) {                                                    \
+        float v[16], h[8], q[4], p[2];                                                             \
+        memcpy(v, &a, 64);                                                                         \
+        for (int i = 0; i < 8; i++)                                                                \
+            h[i] = OP(v[i + 8], v[i]);                                                             \
+        for (int i = 0; i < 4; i++)                                                                \
+            q[i] = OP(h[i + 4], h[i]);                                                             \
+        for (int i = 0; i < 2; i++)                                                                \
+            p[i] = OP(q[i], q[i + 2]);                                                             \
+        return OP(p[0], p[1]);                                                                     \
     }
 LMRT_EMU_INLINE float lmrt_emu_addf(float a, float b) { return a + b; }
 LMRT_EMU_INLINE float lmrt_emu_maxf(float a, float b) { return a > b ? a : b; } /* vmaxps */
@@ -411,7 +436,8 @@ LMRT_EMU_REDUCE_F32(lmrt_emu_mm512_reduce_min_ps, lmrt_emu_minf)
 LMRT_EMU_INLINE int lmrt_emu_mm512_reduce_add_epi32(simde__m512i a) {
     uint32_t v[16], s = 0;
     memcpy(v, &a, 64);
-    for (int i = 0; i < 16; i++) s += v[i];
+    for (int i = 0; i < 16; i++)
+        s += v[i];
     return (int)s;
 }
 #undef _mm512_reduce_add_ps
@@ -455,7 +481,8 @@ LMRT_EMU_INLINE simde__m512bh lmrt_emu_mm512_cvtne2ps_pbh(simde__m512 a, simde__
     float x[16], y[16];
     uint16_t r[32];
     memcpy(x, &a, 64), memcpy(y, &b, 64);
-    for (int i = 0; i < 16; i++) r[i] = lmrt_emu_f32_to_bf16(y[i]), r[16 + i] = lmrt_emu_f32_to_bf16(x[i]);
+    for (int i = 0; i < 16; i++)
+        r[i] = lmrt_emu_f32_to_bf16(y[i]), r[16 + i] = lmrt_emu_f32_to_bf16(x[i]);
     simde__m512bh o;
     memcpy(&o, r, 64);
     return o;
@@ -464,7 +491,8 @@ LMRT_EMU_INLINE simde__m256bh lmrt_emu_mm512_cvtneps_pbh(simde__m512 a) {
     float x[16];
     uint16_t r[16];
     memcpy(x, &a, 64);
-    for (int i = 0; i < 16; i++) r[i] = lmrt_emu_f32_to_bf16(x[i]);
+    for (int i = 0; i < 16; i++)
+        r[i] = lmrt_emu_f32_to_bf16(x[i]);
     simde__m256bh o;
     memcpy(&o, r, 32);
     return o;
@@ -473,7 +501,8 @@ LMRT_EMU_INLINE simde__m512 lmrt_emu_mm512_cvtpbh_ps(simde__m256bh a) {
     uint16_t h[16];
     uint32_t r[16];
     memcpy(h, &a, 32);
-    for (int i = 0; i < 16; i++) r[i] = (uint32_t)h[i] << 16;
+    for (int i = 0; i < 16; i++)
+        r[i] = (uint32_t)h[i] << 16;
     simde__m512 o;
     memcpy(&o, r, 64);
     return o;
