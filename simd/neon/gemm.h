@@ -6,7 +6,7 @@
  *
  * - GEMV (M <= LM_NEON_GEMV_MAX_M, decode): each W row is streamed once and dotted with all M
  *   x rows while it is in registers; NW W rows are in flight together, two 4-lane f32
- *   accumulators per (x row, W row) pair (even and odd groups of 4 k), so 2 * MR * NW (16 to
+ *   accumulators per (x row, W row) pair (even and odd groups of 4 k), so 2 * MR * NW (12 to
  *   18) independent fmla chains cover the fmla latency. W is widened to f32 in registers
  *   (F16: fcvtl; BF16: zip with zeros, which puts the half in the high 16 bits). K % 8 tail: x
  *   rows and W rows through zero-padded local copies, never a read past a row. Each (m, n) is
@@ -210,11 +210,13 @@ LM_NEON_INLINE void lm_neon_gemv_rows(const struct lm_mm *a, int64_t n0, int64_t
         lm_neon_gemv_block(a, n, MR, 1, xt, dt);
 }
 
-/* The GEMV path for M in 1..4. W rows in flight per M: 8, 4, 3, 2 (16, 16, 18, 16
- * accumulators), within the 32 vector registers with the x vectors and one W row. */
+/* The GEMV path for M in 1..4. W rows in flight per M: 6, 4, 3, 2 (12, 16, 18, 16
+ * accumulators), so that the accumulators, the x vectors and the loaded W vectors of one step
+ * (which the compiler hoists ahead of the fmla) fit the 32 registers without spills (8 rows
+ * for M = 1 would need 34). */
 LM_NEON_INLINE void lm_neon_gemv(const struct lm_mm *a, int64_t n0, int64_t n1, enum lm_dtype dt) {
     switch (a->M) {
-    case 1: lm_neon_gemv_rows(a, n0, n1, 1, 8, dt); break;
+    case 1: lm_neon_gemv_rows(a, n0, n1, 1, 6, dt); break;
     case 2: lm_neon_gemv_rows(a, n0, n1, 2, 4, dt); break;
     case 3: lm_neon_gemv_rows(a, n0, n1, 3, 3, dt); break;
     default: lm_neon_gemv_rows(a, n0, n1, 4, 2, dt); break;

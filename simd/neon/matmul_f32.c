@@ -4,7 +4,7 @@
  * place (no prep), n_step 12, scratch lm_gemm_scratch_neon(M, K) bytes. The path is picked by
  * M only (gemm.h):
  * - M <= LM_NEON_GEMV_MAX_M (decode): the GEMV of gemm.h. Each W row is streamed from memory
- *   once and dotted with all M x rows; up to 8 rows in flight, two f32 accumulators per
+ *   once and dotted with all M x rows; up to 6 rows in flight, two f32 accumulators per
  *   (m, n), K % 8 tails through zero-padded local copies (never past a row).
  * - larger M: the GEMM of gemm_f32.c (8 x 12 register kernel; kc 256, mc 128, nc 384).
  * W is read as is: 16-byte loads in the GEMV, 4 x 4 transposes while packing.
