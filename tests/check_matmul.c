@@ -141,6 +141,19 @@ static void check_bound(const char *label, const float *got, const float *want, 
         }
 }
 
+/* x as the kernel reads it: a level whose float kernel has a prep (avx512+amx: x split into
+ * bf16 pieces) gets the prepared rows, in *buf (free it), the others x in place. */
+static void kern_x(const struct lm_mm_kernel *kern, const struct prob *p, struct lm_mm *a,
+                   uint8_t **buf) {
+    *buf = NULL;
+    if (!kern->prep) return;
+    size_t ps = kern->prep_size(p->K);
+    *buf = tu_alloc(ps * (size_t)p->M);
+    for (int64_t m = 0; m < p->M; m++)
+        kern->prep(*buf + (size_t)m * ps, (const float *)a->x + m * p->ldx, p->K);
+    a->x = *buf, a->ldx = ps;
+}
+
 /* The level's tile over [0, N) in two calls split at a multiple of n_step, as two threads
  * would; y's padding columns must keep their sentinel. */
 static void run_tile(const struct lm_mm_kernel *kern, struct prob *p) {
@@ -152,9 +165,12 @@ static void run_tile(const struct lm_mm_kernel *kern, struct prob *p) {
     int64_t step = kern->n_step, split = (p->N / 2 + step - 1) / step * step;
     if (split > p->N) split = p->N;
     struct lm_mm a = prob_mm(p, p->got, p->x, p->w);
+    uint8_t *xbuf;
+    kern_x(kern, p, &a, &xbuf);
     if (split > 0) kern->tile(&a, 0, split, scratch);
     if (split < p->N) kern->tile(&a, split, p->N, scratch);
     lm_aligned_free(scratch);
+    if (xbuf) lm_aligned_free(xbuf);
     for (int64_t m = 0; m < p->M; m++)
         for (int64_t n = p->N; n < p->ldy; n++)
             if (memcmp(&p->got[m * p->ldy + n], &sentinel, 4) != 0)
@@ -316,12 +332,15 @@ START_TEST(tile_column_split_identical) {
             memset(p.got, 0, (size_t)(p.M * p.ldy) * 4);
             memset(one, 0, (size_t)(p.M * p.ldy) * 4);
             struct lm_mm a = prob_mm(&p, p.got, p.x, p.w);
+            uint8_t *xbuf;
+            kern_x(kern, &p, &a, &xbuf);
             kern->tile(&a, 0, N, scratch);
             a.y = one;
             for (int64_t n = 0; n < N; n++)
                 kern->tile(&a, n, n + 1, scratch);
             assert_same("tile one call vs per column", one, p.got, p.M * p.ldy);
             lm_aligned_free(scratch);
+            if (xbuf) lm_aligned_free(xbuf);
         }
         free(one);
         prob_free(&p);
