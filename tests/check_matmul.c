@@ -219,7 +219,8 @@ START_TEST(tile_vs_ref_sampled) {
     tile_case(dt, 7, 576, 1536, 3);
     tile_case(dt, 33, 200, 1536, 4);
     tile_case(dt, 151, dt == LM_F32 ? 1100 : 130, 300, 5); /* two n blocks (f32), m edges */
-    tile_case(dt, 6, 40, 1022, 6); /* f32 W rows 4 KiB apart: the 6-row kernel for M <= 8 */
+    tile_case(dt, 6, 40, 1022, 6);   /* f32 W rows 4 KiB apart: the 6-row kernel for M <= 8 */
+    tile_case(dt, 150, 40, 1536, 7); /* avx512+amx: two x chunks (~1 MiB of bf16 pieces each) */
 }
 END_TEST
 
@@ -309,6 +310,33 @@ START_TEST(tile_edge_values) {
             prob_free(&p);
         }
     }
+}
+END_TEST
+
+/* An inf in W and a NaN in x with several x chunks (avx512+amx recomputes such columns and
+ * rows on the level below, after the last chunk): within the bound, NaN and inf where the
+ * reference has them. */
+START_TEST(tile_nonfinite_chunks) {
+    enum lm_dtype dt = dtypes[_i];
+    enum lm_isa lv[LM_ISA_COUNT];
+    int nl = tu_simd_levels(lv);
+    struct tu_rng r = tu_rng(77);
+    struct prob p;
+    prob_init(&p, dt, 150, 37, 1536, &r);
+    store_w(dt, p.wa, 3 * p.ldw + 7 + 1, fabsf(store_w(dt, p.wbuf, 3 * p.ldw + 8, INFINITY)));
+    store_w(dt, p.wa, 20 * p.ldw + 900 + 1, fabsf(store_w(dt, p.wbuf, 20 * p.ldw + 901, NAN)));
+    p.x[120 * p.ldx + 5] = NAN, p.xa[1 + 120 * p.ldx + 5] = NAN;
+    p.x[7 * p.ldx + 1000] = -INFINITY, p.xa[1 + 7 * p.ldx + 1000] = INFINITY;
+    prob_ref(&p);
+    for (int l = 0; l < nl; l++) {
+        run_tile(&lm_kernels_get(lv[l])->mm[dt], &p);
+        char label[64];
+        snprintf(label, sizeof label, "%s %s non-finite", lm_isa_name(lv[l]), lm_dtype_name(dt));
+        check_bound(label, p.got, p.want, p.sum, p.M, p.N, p.ldy, p.K);
+        ck_assert(isnan(p.got[120 * p.ldy + 4]) && isnan(p.got[130 * p.ldy + 20]));
+        ck_assert(isinf(p.got[130 * p.ldy + 3]));
+    }
+    prob_free(&p);
 }
 END_TEST
 
@@ -555,6 +583,7 @@ static Suite *matmul_suite(void) {
     tcase_add_loop_test(tc, tile_k1_exact, 0, 3);
     tcase_add_loop_test(tc, tile_edge_values, 0, 3);
     tcase_add_loop_test(tc, tile_column_split_identical, 0, 3);
+    tcase_add_loop_test(tc, tile_nonfinite_chunks, 0, 3);
     tcase_add_test(tc, tile_scratch_bounded);
     suite_add_tcase(s, tc);
     TCase *op = tcase_create("op");
