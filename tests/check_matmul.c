@@ -141,6 +141,19 @@ static void check_bound(const char *label, const float *got, const float *want, 
         }
 }
 
+/* x as the kernel reads it: a level whose float kernel has a prep (avx512+amx: x split into
+ * bf16 pieces) gets the prepared rows, in *buf (free it), the others x in place. */
+static void kern_x(const struct lm_mm_kernel *kern, const struct prob *p, struct lm_mm *a,
+                   uint8_t **buf) {
+    *buf = NULL;
+    if (!kern->prep) return;
+    size_t ps = kern->prep_size(p->K);
+    *buf = tu_alloc(ps * (size_t)p->M);
+    for (int64_t m = 0; m < p->M; m++)
+        kern->prep(*buf + (size_t)m * ps, (const float *)a->x + m * p->ldx, p->K);
+    a->x = *buf, a->ldx = ps;
+}
+
 /* The level's tile over [0, N) in two calls split at a multiple of n_step, as two threads
  * would; y's padding columns must keep their sentinel. */
 static void run_tile(const struct lm_mm_kernel *kern, struct prob *p) {
@@ -152,9 +165,12 @@ static void run_tile(const struct lm_mm_kernel *kern, struct prob *p) {
     int64_t step = kern->n_step, split = (p->N / 2 + step - 1) / step * step;
     if (split > p->N) split = p->N;
     struct lm_mm a = prob_mm(p, p->got, p->x, p->w);
+    uint8_t *xbuf;
+    kern_x(kern, p, &a, &xbuf);
     if (split > 0) kern->tile(&a, 0, split, scratch);
     if (split < p->N) kern->tile(&a, split, p->N, scratch);
     lm_aligned_free(scratch);
+    if (xbuf) lm_aligned_free(xbuf);
     for (int64_t m = 0; m < p->M; m++)
         for (int64_t n = p->N; n < p->ldy; n++)
             if (memcmp(&p->got[m * p->ldy + n], &sentinel, 4) != 0)
@@ -203,7 +219,8 @@ START_TEST(tile_vs_ref_sampled) {
     tile_case(dt, 7, 576, 1536, 3);
     tile_case(dt, 33, 200, 1536, 4);
     tile_case(dt, 151, dt == LM_F32 ? 1100 : 130, 300, 5); /* two n blocks (f32), m edges */
-    tile_case(dt, 6, 40, 1022, 6); /* f32 W rows 4 KiB apart: the 6-row kernel for M <= 8 */
+    tile_case(dt, 6, 40, 1022, 6);   /* f32 W rows 4 KiB apart: the 6-row kernel for M <= 8 */
+    tile_case(dt, 150, 40, 1536, 7); /* avx512+amx: two x chunks (~1 MiB of bf16 pieces each) */
 }
 END_TEST
 
@@ -296,6 +313,33 @@ START_TEST(tile_edge_values) {
 }
 END_TEST
 
+/* An inf in W and a NaN in x with several x chunks (avx512+amx recomputes such columns and
+ * rows on the level below, after the last chunk): within the bound, NaN and inf where the
+ * reference has them. */
+START_TEST(tile_nonfinite_chunks) {
+    enum lm_dtype dt = dtypes[_i];
+    enum lm_isa lv[LM_ISA_COUNT];
+    int nl = tu_simd_levels(lv);
+    struct tu_rng r = tu_rng(77);
+    struct prob p;
+    prob_init(&p, dt, 150, 37, 1536, &r);
+    store_w(dt, p.wa, 3 * p.ldw + 7 + 1, fabsf(store_w(dt, p.wbuf, 3 * p.ldw + 8, INFINITY)));
+    store_w(dt, p.wa, 20 * p.ldw + 900 + 1, fabsf(store_w(dt, p.wbuf, 20 * p.ldw + 901, NAN)));
+    p.x[120 * p.ldx + 5] = NAN, p.xa[1 + 120 * p.ldx + 5] = NAN;
+    p.x[7 * p.ldx + 1000] = -INFINITY, p.xa[1 + 7 * p.ldx + 1000] = INFINITY;
+    prob_ref(&p);
+    for (int l = 0; l < nl; l++) {
+        run_tile(&lm_kernels_get(lv[l])->mm[dt], &p);
+        char label[64];
+        snprintf(label, sizeof label, "%s %s non-finite", lm_isa_name(lv[l]), lm_dtype_name(dt));
+        check_bound(label, p.got, p.want, p.sum, p.M, p.N, p.ldy, p.K);
+        ck_assert(isnan(p.got[120 * p.ldy + 4]) && isnan(p.got[130 * p.ldy + 20]));
+        ck_assert(isinf(p.got[130 * p.ldy + 3]));
+    }
+    prob_free(&p);
+}
+END_TEST
+
 /* A column's result does not depend on which columns share its call: one call over [0, N)
  * and N one-column calls give the same bits on every path (the kernels promise this for
  * n_step-aligned splits; any split is a stronger check of the same arithmetic-order claim). */
@@ -316,12 +360,15 @@ START_TEST(tile_column_split_identical) {
             memset(p.got, 0, (size_t)(p.M * p.ldy) * 4);
             memset(one, 0, (size_t)(p.M * p.ldy) * 4);
             struct lm_mm a = prob_mm(&p, p.got, p.x, p.w);
+            uint8_t *xbuf;
+            kern_x(kern, &p, &a, &xbuf);
             kern->tile(&a, 0, N, scratch);
             a.y = one;
             for (int64_t n = 0; n < N; n++)
                 kern->tile(&a, n, n + 1, scratch);
             assert_same("tile one call vs per column", one, p.got, p.M * p.ldy);
             lm_aligned_free(scratch);
+            if (xbuf) lm_aligned_free(xbuf);
         }
         free(one);
         prob_free(&p);
@@ -536,6 +583,7 @@ static Suite *matmul_suite(void) {
     tcase_add_loop_test(tc, tile_k1_exact, 0, 3);
     tcase_add_loop_test(tc, tile_edge_values, 0, 3);
     tcase_add_loop_test(tc, tile_column_split_identical, 0, 3);
+    tcase_add_loop_test(tc, tile_nonfinite_chunks, 0, 3);
     tcase_add_test(tc, tile_scratch_bounded);
     suite_add_tcase(s, tc);
     TCase *op = tcase_create("op");

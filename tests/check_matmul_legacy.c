@@ -200,6 +200,12 @@ START_TEST(matmul_every_n) {
         run_shape(32, N, 3, N % 8 == 5, &r);
         run_shape(N % 2 ? 32 : 96, N, 9, N % 16 == 1, &r);
     }
+    /* avx512+amx: every N % 16 of its 16-column panels at M = 16 and M = 21 (the last 16-row
+     * tile overlapping the first) */
+    for (int64_t N = 1; N <= 33; N++)
+        run_shape(N % 2 ? 64 : 32, N, N % 3 ? 21 : 16, N % 8 == 7, &r);
+    /* x rows over 64 KiB: avx512+amx takes x in chunks of ~1 MiB, here 16 rows and then 4 */
+    run_shape(65536, 17, 20, false, &r);
 }
 END_TEST
 
@@ -211,10 +217,11 @@ START_TEST(matmul_column_blocks) {
 }
 END_TEST
 
-/* x as a transposed view, as a padded-row view, and 3-D: same y as contiguous x. */
+/* x as a transposed view, as a padded-row view, and 3-D: same y as contiguous x (M = 6, and
+ * M = 18 for avx512+amx's tiles). */
 START_TEST(matmul_strided_x) {
-    const int64_t K = 96, N = 37, M = 6;
-    struct tu_rng r = tu_rng(23);
+    const int64_t K = 96, N = 37, M = _i ? 18 : 6;
+    struct tu_rng r = tu_rng(23 + (uint64_t)_i);
     float *x = tu_alloc(K * M * 4), *xtb = tu_alloc(K * M * 4), *xpad = tu_alloc((K + 24) * M * 4);
     float *y = tu_alloc(N * M * 4), *want = tu_alloc(N * M * 4);
     uint8_t *w = tu_alloc(K / 32 * N * 34);
@@ -226,7 +233,8 @@ START_TEST(matmul_strided_x) {
                      pad = lm_tensor_2d(LM_F32, K + 24, M, xpad), xp;
     ck_assert_int_eq(lm_tensor_transpose(&xv, &tb, 0, 1), LM_OK);
     ck_assert_int_eq(lm_tensor_slice(&xp, &pad, 0, 0, K), LM_OK);
-    struct lm_tensor x3 = lm_tensor_3d(LM_F32, K, 2, 3, x), y3 = lm_tensor_3d(LM_F32, N, 2, 3, y);
+    struct lm_tensor x3 = lm_tensor_3d(LM_F32, K, M / 3, 3, x),
+                     y3 = lm_tensor_3d(LM_F32, N, M / 3, 3, y);
     for (int isa = 0; isa < LM_ISA_COUNT; isa++) {
         if (!lm_isa_available((enum lm_isa)isa)) continue;
         for (int t = 0; t < 3; t++) {
@@ -254,17 +262,17 @@ START_TEST(matmul_strided_x) {
 END_TEST
 
 /* A NaN or inf in an x row makes that row's outputs NaN and leaves the others finite, on
- * the decode tiles (M = 4) and in the GEMM (M = 10: the bad rows in a full 4-row tile and in
- * the 2-row tail). */
+ * the decode tiles (M = 4), in the GEMM (M = 10: the bad rows in a full 4-row tile and in
+ * the 2-row tail) and on avx512+amx's tiles (M = 20). */
 START_TEST(matmul_nonfinite_x) {
-    const int64_t K = 64, N = 11, Ms[2] = {4, 10};
+    const int64_t K = 64, N = 11, Ms[3] = {4, 10, 20};
     struct tu_rng r = tu_rng(24);
-    float x[64 * 10], y[11 * 10];
+    float x[64 * 20], y[11 * 20];
     uint8_t w[2 * 11 * 34];
     enum lm_isa lv[LM_ISA_COUNT];
     lv[0] = LM_ISA_REF;
     int nl = 1 + tu_simd_levels(lv + 1);
-    for (int mi = 0; mi < 2; mi++) {
+    for (int mi = 0; mi < 3; mi++) {
         const int64_t M = Ms[mi];
         tu_fill(x, K * M, &r, -1, 1);
         x[1 * K + 40] = NAN;
@@ -322,7 +330,7 @@ static Suite *matmul_legacy_suite(void) {
     tcase_add_test(tc, matmul_shapes_m);
     tcase_add_test(tc, matmul_every_n);
     tcase_add_test(tc, matmul_column_blocks);
-    tcase_add_test(tc, matmul_strided_x);
+    tcase_add_loop_test(tc, matmul_strided_x, 0, 2);
     tcase_add_test(tc, matmul_nonfinite_x);
     tcase_add_test(tc, matmul_bad_shapes);
     suite_add_tcase(s, tc);
