@@ -12,6 +12,9 @@
  * Shapes: M in {1,2,3,4,5,7,16,33} x N in {1,7,39} x K in {256,512,1536}; N = 1..40 for M 1, 5;
  * and one case wide enough for several column blocks; threads 1, 2 and 3 must agree bit for
  * bit; x strided (transposed view, padded rows) and 3-D; y with padded rows.
+ * The NEON levels promise more (simd/neon/matmul_k_neon.h): exact integer sums per super-block
+ * and the reference's f32 operations in its order, so their outputs must equal the reference's
+ * bit for bit, which run_case checks for them on every shape.
  */
 #include <math.h>
 #include <stdio.h>
@@ -143,12 +146,18 @@ static void free_ctxs(void) {
         }
 }
 
+/* Levels whose K-quant tiles are bit-identical to the reference (the others are within the
+ * tolerance: AVX2 and AVX-512 sum in lanes and use FMA). */
+static bool exact_level(int isa) { return isa == LM_ISA_NEON || isa == LM_ISA_NEON_DOTPROD; }
+
 /* Run lm_matmul on every level and 1..3 threads (1 and 3 unless all_threads) for W c and
- * contiguous x rows xs (M x K): within tolerance of the oracle, identical across threads. */
+ * contiguous x rows xs (M x K): within tolerance of the oracle, identical across threads, and
+ * identical to the reference on the exact levels. */
 static void run_case(const struct wcase *c, const float *xs, int64_t M, int all_threads) {
     const int64_t K = c->K, N = c->N;
     float *want = tu_alloc((size_t)(M * N) * 4), *tol = tu_alloc((size_t)(M * N) * 4);
     float *got = tu_alloc((size_t)(M * N) * 4), *first = tu_alloc((size_t)(M * N) * 4);
+    float *refy = tu_alloc((size_t)(M * N) * 4);
     oracle(c, xs, M, want, tol);
     struct lm_tensor wt = lm_tensor_2d(c->dt, K, N, c->w);
     struct lm_tensor xt = lm_tensor_2d(LM_F32, K, M, (void *)xs);
@@ -168,9 +177,12 @@ static void run_case(const struct wcase *c, const float *xs, int64_t M, int all_
                 memcpy(first, got, (size_t)(M * N) * 4);
             else
                 tu_assert_equal_f32(label, got, first, M * N);
+            if (isa == LM_ISA_REF && th == 1) memcpy(refy, got, (size_t)(M * N) * 4);
+            if (exact_level(isa)) tu_assert_equal_f32(label, got, refy, M * N);
         }
     }
     lm_aligned_free(want), lm_aligned_free(tol), lm_aligned_free(got), lm_aligned_free(first);
+    lm_aligned_free(refy);
 }
 
 static float *random_x(int64_t n, struct tu_rng *r) {

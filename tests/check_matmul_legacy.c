@@ -17,14 +17,16 @@
  * {1,2,3,4,5,7,8,9,16,17,33,64,100} (every M % 4 on both sides of the switch), N odd, N % 16
  * from 1 to 15 (a last tile of one full and one partial panel, or one partial panel alone),
  * every N in 1..70 at M = 3 and M = 9, K in {32, 96, 576} (one block, an odd number of
- * blocks, 18 blocks; and 64, 160); x strided (a transposed view and a padded row stride) and
- * 3-D. The AVX-512 levels work on groups of 16 W rows (decode) and 2 panels of 16 (GEMM, 4 x 32
- * tiles), with threads splitting columns in multiples of 16: matmul_wide_groups adds N around
- * multiples of 16 and 32 (16, 31, 33, 48, 65, 97: full groups, one short of a tile, one past,
- * a full panel plus a partial one) at M = 1, 2, 7 (decode) and 8, 12 (GEMM), K = 96 and 288 (3
- * and 9 blocks), with 1..3 threads at N = 97. W blocks are random bytes
- * (every code, Q8_0's -128 included) with scales of random sign and magnitude. A NaN or inf in x
- * makes that output row NaN. Bad shapes return LM_EINVAL naming matmul.
+ * blocks, 18 blocks; and 64, 160); K = 4096 with N 70 and 61 at M 9 and 6, where W is wider than
+ * one L2 column block of the NEON prefill walker (28 rows of 4352 bytes in 128 KiB), so
+ * groups of x rows sweep several blocks and a partial last one; x strided (a transposed view and a
+ * padded row stride) and 3-D. The AVX-512 levels work on groups of 16 W rows (decode) and 2
+ * panels of 16 (GEMM, 4 x 32 tiles), with threads splitting columns in multiples of 16:
+ * matmul_wide_groups adds N around multiples of 16 and 32 (16, 31, 33, 48, 65, 97: full groups,
+ * one short of a tile, one past, a full panel plus a partial one) at M = 1, 2, 7 (decode) and
+ * 8, 12 (GEMM), K = 96 and 288 (3 and 9 blocks), with 1..3 threads at N = 97. W blocks are
+ * random bytes (every code, Q8_0's -128 included) with scales of random sign and magnitude. A
+ * NaN or inf in x makes that output row NaN. Bad shapes return LM_EINVAL naming matmul.
  */
 #include <math.h>
 #include <stdio.h>
@@ -205,9 +207,17 @@ START_TEST(matmul_every_n) {
 }
 END_TEST
 
+/* W past one 128 KiB column block (NEON's prefill walker): several blocks, a short last one. */
+START_TEST(matmul_column_blocks) {
+    struct tu_rng r = tu_rng(25);
+    run_shape(4096, 70, 9, true, &r);
+    run_shape(4096, 61, 6, false, &r);
+}
+END_TEST
+
 /* The AVX-512 group and tile edges (see the top of the file). */
 START_TEST(matmul_wide_groups) {
-    struct tu_rng r = tu_rng(25);
+    struct tu_rng r = tu_rng(26);
     const int64_t Ns[] = {16, 31, 33, 48, 65, 97}, Ms[] = {1, 2, 7, 8, 12}, Ks[] = {96, 288};
     for (int ni = 0; ni < 6; ni++)
         for (int mi = 0; mi < 5; mi++)
@@ -326,6 +336,7 @@ static Suite *matmul_legacy_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, matmul_shapes_m);
     tcase_add_test(tc, matmul_every_n);
+    tcase_add_test(tc, matmul_column_blocks);
     tcase_add_test(tc, matmul_wide_groups);
     tcase_add_test(tc, matmul_strided_x);
     tcase_add_test(tc, matmul_nonfinite_x);
