@@ -20,9 +20,13 @@
  * blocks, 18 blocks; and 64, 160); K = 4096 with N 70 and 61 at M 9 and 6, where W is wider than
  * one L2 column block of the NEON prefill walker (28 rows of 4352 bytes in 128 KiB), so
  * groups of x rows sweep several blocks and a partial last one; x strided (a transposed view and a
- * padded row stride) and 3-D. W blocks are random bytes (every code, Q8_0's -128 included) with
- * scales of random sign and magnitude. A NaN or inf in x makes that output row NaN. Bad shapes
- * return LM_EINVAL naming matmul.
+ * padded row stride) and 3-D. The AVX-512 levels work on groups of 16 W rows (decode) and 2
+ * panels of 16 (GEMM, 4 x 32 tiles), with threads splitting columns in multiples of 16:
+ * matmul_wide_groups adds N around multiples of 16 and 32 (16, 31, 33, 48, 65, 97: full groups,
+ * one short of a tile, one past, a full panel plus a partial one) at M = 1, 2, 7 (decode) and
+ * 8, 12 (GEMM), K = 96 and 288 (3 and 9 blocks), with 1..3 threads at N = 97. W blocks are
+ * random bytes (every code, Q8_0's -128 included) with scales of random sign and magnitude. A
+ * NaN or inf in x makes that output row NaN. Bad shapes return LM_EINVAL naming matmul.
  */
 #include <math.h>
 #include <stdio.h>
@@ -217,6 +221,17 @@ START_TEST(matmul_column_blocks) {
 }
 END_TEST
 
+/* The AVX-512 group and tile edges (see the top of the file). */
+START_TEST(matmul_wide_groups) {
+    struct tu_rng r = tu_rng(26);
+    const int64_t Ns[] = {16, 31, 33, 48, 65, 97}, Ms[] = {1, 2, 7, 8, 12}, Ks[] = {96, 288};
+    for (int ni = 0; ni < 6; ni++)
+        for (int mi = 0; mi < 5; mi++)
+            for (int ki = 0; ki < 2; ki++)
+                run_shape(Ks[ki], Ns[ni], Ms[mi], Ns[ni] == 97, &r);
+}
+END_TEST
+
 /* x as a transposed view, as a padded-row view, and 3-D: same y as contiguous x (M = 6, and
  * M = 18 for avx512+amx's tiles). */
 START_TEST(matmul_strided_x) {
@@ -330,6 +345,7 @@ static Suite *matmul_legacy_suite(void) {
     tcase_add_test(tc, matmul_shapes_m);
     tcase_add_test(tc, matmul_every_n);
     tcase_add_test(tc, matmul_column_blocks);
+    tcase_add_test(tc, matmul_wide_groups);
     tcase_add_loop_test(tc, matmul_strided_x, 0, 2);
     tcase_add_test(tc, matmul_nonfinite_x);
     tcase_add_test(tc, matmul_bad_shapes);

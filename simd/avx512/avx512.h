@@ -20,4 +20,27 @@
 #include "../avx2/avx2.h"
 #include "../kernels.h"
 
+/* ---- legacy quants: Q8_0, Q4_0, Q4_1 (simd/avx512/{quant,matmul}_<dtype>{,_vnni}.c; helpers in
+ * quant_legacy_avx512.h) ------------------------------------------------------------------ */
+void lm_q8_0_to_f32_avx512(float *y, const void *x, int64_t n);
+void lm_q8_0_from_f32_avx512(void *y, const float *x, int64_t n);
+void lm_q4_0_to_f32_avx512(float *y, const void *x, int64_t n);
+void lm_q4_0_from_f32_avx512(void *y, const float *x, int64_t n);
+void lm_q4_1_to_f32_avx512(float *y, const void *x, int64_t n);
+void lm_q4_1_from_f32_avx512(void *y, const float *x, int64_t n);
+void lm_prep_q8x_avx512(void *dst, const float *x, int64_t K);  /* activation rows, Q8_0/Q4_0 */
+void lm_prep_q8xs_avx512(void *dst, const float *x, int64_t K); /* activation rows, Q4_1 */
+void lm_mm_q8_0_avx512(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+size_t lm_mm_q8_0_scratch_avx512(int64_t M, int64_t K);
+void lm_mm_q4_0_avx512(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+size_t lm_mm_q4_0_scratch_avx512(int64_t M, int64_t K);
+void lm_mm_q4_1_avx512(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+size_t lm_mm_q4_1_scratch_avx512(int64_t M, int64_t K);
+void lm_mm_q8_0_avx512_vnni(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+size_t lm_mm_q8_0_scratch_avx512_vnni(int64_t M, int64_t K);
+void lm_mm_q4_0_avx512_vnni(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+size_t lm_mm_q4_0_scratch_avx512_vnni(int64_t M, int64_t K);
+void lm_mm_q4_1_avx512_vnni(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+size_t lm_mm_q4_1_scratch_avx512_vnni(int64_t M, int64_t K);
+
 #endif

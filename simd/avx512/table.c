@@ -6,10 +6,38 @@
 #include "avx512.h"
 
 /* avx512: F/BW/VL/DQ, over the avx2 table */
-void lm_kernels_fill_avx512(struct lm_kernels *k) { (void)k; }
+void lm_kernels_fill_avx512(struct lm_kernels *k) {
+    /* legacy quants: Q8_0, Q4_0, Q4_1 rows, their 8-bit x rows and matmuls (vpmaddubsw) */
+    k->to_f32[LM_Q8_0] = lm_q8_0_to_f32_avx512;
+    k->from_f32[LM_Q8_0] = lm_q8_0_from_f32_avx512;
+    k->to_f32[LM_Q4_0] = lm_q4_0_to_f32_avx512;
+    k->from_f32[LM_Q4_0] = lm_q4_0_from_f32_avx512;
+    k->to_f32[LM_Q4_1] = lm_q4_1_to_f32_avx512;
+    k->from_f32[LM_Q4_1] = lm_q4_1_from_f32_avx512;
+    k->mm[LM_Q8_0].prep = lm_prep_q8x_avx512;
+    k->mm[LM_Q8_0].tile = lm_mm_q8_0_avx512;
+    k->mm[LM_Q8_0].scratch_size = lm_mm_q8_0_scratch_avx512;
+    k->mm[LM_Q8_0].n_step = 16;
+    k->mm[LM_Q4_0].prep = lm_prep_q8x_avx512;
+    k->mm[LM_Q4_0].tile = lm_mm_q4_0_avx512;
+    k->mm[LM_Q4_0].scratch_size = lm_mm_q4_0_scratch_avx512;
+    k->mm[LM_Q4_0].n_step = 16;
+    k->mm[LM_Q4_1].prep = lm_prep_q8xs_avx512;
+    k->mm[LM_Q4_1].tile = lm_mm_q4_1_avx512;
+    k->mm[LM_Q4_1].scratch_size = lm_mm_q4_1_scratch_avx512;
+    k->mm[LM_Q4_1].n_step = 16;
+}
 
 /* + AVX512-BF16 (vdpbf16ps), where the CPU has it, at avx512 and every level above */
 void lm_kernels_fill_avx512_bf16(struct lm_kernels *k) { (void)k; }
 
 /* avx512+vnni: vpdpbusd dot products, over the avx512 table */
-void lm_kernels_fill_avx512_vnni(struct lm_kernels *k) { (void)k; }
+void lm_kernels_fill_avx512_vnni(struct lm_kernels *k) {
+    /* legacy quants: the Q8_0, Q4_0, Q4_1 matmuls with vpdpbusd (prep as avx512) */
+    k->mm[LM_Q8_0].tile = lm_mm_q8_0_avx512_vnni;
+    k->mm[LM_Q8_0].scratch_size = lm_mm_q8_0_scratch_avx512_vnni;
+    k->mm[LM_Q4_0].tile = lm_mm_q4_0_avx512_vnni;
+    k->mm[LM_Q4_0].scratch_size = lm_mm_q4_0_scratch_avx512_vnni;
+    k->mm[LM_Q4_1].tile = lm_mm_q4_1_avx512_vnni;
+    k->mm[LM_Q4_1].scratch_size = lm_mm_q4_1_scratch_avx512_vnni;
+}

@@ -1,0 +1,226 @@
+/* simd/avx512/matmul_q4_1_vnni.c - y = x W^T for Q4_1 W against 8-bit activation rows,
+ * AVX-512 VNNI (the avx512+vnni level; matmul_q4_1.c is the plain AVX-512BW twin).
+ *
+ * Inputs: W rows of K/32 lm_block_q4_1 (20 bytes, unaligned), x rows of K/32 lm_block_q8xs
+ * (prepared by lm_prep_q8xs_*: f32 d, f32 s = d * sum(q), int8 q in [-127, 127]).
+ * Output y[m][n], f32.
+ *
+ * Per block: dot = (dw * dx) * sum(q * qx) + mw * s. The nibbles are u8 (0..15) and x is s8,
+ * exactly vpdpbusd's operands, so sum(q * qx) needs no trick: groups of 4 products go straight
+ * into int32 lanes (|sum| <= 32 * 15 * 127). Both paths form each block's integer sum exactly
+ * and then do, per output and in the reference's order, acc += (dx * dw) * (float)isum + mw * s
+ * as multiplies and adds (no FMA), so every output is bit-identical to lm_mm_q4_1_ref, whatever
+ * the tile or thread split.
+ *
+ * Decode path (M < LMQZ_GEMM_MIN_M): as matmul_q4_1.c - four W rows per zmm (one row's 16
+ * nibble bytes per 128-bit lane), lo/hi nibbles against x's two halves broadcast to every lane,
+ * two vpdpbusd into 4 int32 partials per row, four quads (16 rows) reduced with lmqz_reduce4
+ * into the rows' block sums in quad order, where the 16 scales and mins are read too. MR x rows
+ * (1, or 2 for M > 1), one accumulator zmm per x row, permuted to row order at the store;
+ * prefetch of the next group, PF_LINES lines per block step; tail groups repeat their last row
+ * and a masked store drops the copies.
+ *
+ * Prefill GEMM (M >= LMQZ_GEMM_MIN_M; layout in quant_legacy_avx512.h): 2 panels of 16 W rows
+ * (codes 0..15 in the group layout, the rows' scales and mins as f32: 640 bytes per block)
+ * packed per thread, register tiles of 4 x rows by 32 W rows: one vpdpbusd per (x row, panel,
+ * group), 8 per block into int32 sums; per block convert, scale, min term, accumulate. Tails as
+ * in matmul_q8_0.c.
+ */
+#include <stddef.h>
+
+#include "quant_legacy_avx512.h"
+
+#define PF_LINES                                                                                   \
+    5 /* >= 16 W blocks of bytes (320) per block step: the next group is in by the end */
+
+/* y[m0 + i][n + r] for i < MR, r < nrows (<= 16). */
+static inline __attribute__((always_inline)) void tile(const struct lm_mm *a, int64_t m0,
+                                                       const int MR, int64_t n, int nrows,
+                                                       const uint8_t *pf, int64_t pf_lines) {
+    const int64_t nb = a->K / LM_QK;
+    const uint8_t *w0 = a->w + (size_t)n * a->ldw;
+    size_t off[16];
+    lmqz_group_offsets(off, a->ldw, nrows);
+    const struct lm_block_q8xs *x[2];
+#pragma GCC unroll 2
+    for (int i = 0; i < MR; i++)
+        x[i] = (const struct lm_block_q8xs *)(a->x + (size_t)(m0 + i) * a->ldx);
+    const __m512i m15 = _mm512_set1_epi8(15);
+    __m512 acc[2];
+#pragma GCC unroll 2
+    for (int i = 0; i < MR; i++)
+        acc[i] = _mm512_setzero_ps();
+
+    for (int64_t b = 0; b < nb; b++) {
+        lmqz_prefetch_step(pf, pf_lines, b, PF_LINES);
+        const uint8_t *wb = w0 + (size_t)b * sizeof(struct lm_block_q4_1);
+        __m512 dw = lmqz_f16x16(wb, off, offsetof(struct lm_block_q4_1, d), LMQZ_ORDER_QUAD);
+        __m512 mw = lmqz_f16x16(wb, off, offsetof(struct lm_block_q4_1, m), LMQZ_ORDER_QUAD);
+        __m512i x1[2], x2[2], part[2][4];
+#pragma GCC unroll 2
+        for (int i = 0; i < MR; i++) {
+            x1[i] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)x[i][b].qs));
+            x2[i] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(x[i][b].qs + 16)));
+        }
+        const uint8_t *qs = wb + offsetof(struct lm_block_q4_1, qs);
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            __m512i v = lmqz_load_quad(qs + off[4 * k], qs + off[4 * k + 1], qs + off[4 * k + 2],
+                                       qs + off[4 * k + 3]);
+            __m512i lo = _mm512_and_si512(v, m15);
+            __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m15);
+#pragma GCC unroll 2
+            for (int i = 0; i < MR; i++)
+                part[i][k] = _mm512_dpbusd_epi32(
+                    _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, x1[i]), hi, x2[i]);
+        }
+#pragma GCC unroll 2
+        for (int i = 0; i < MR; i++) {
+            __m512 f =
+                _mm512_cvtepi32_ps(lmqz_reduce4(part[i][0], part[i][1], part[i][2], part[i][3]));
+            __m512 sc = _mm512_mul_ps(_mm512_set1_ps(x[i][b].d), dw);
+            __m512 mt = _mm512_mul_ps(mw, _mm512_set1_ps(x[i][b].s));
+            acc[i] = _mm512_add_ps(acc[i], _mm512_add_ps(_mm512_mul_ps(sc, f), mt));
+        }
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < MR; i++)
+        lmqz_store_rows(a->y + (m0 + i) * a->ldy + n, acc[i], nrows, LMQZ_ORDER_QUAD);
+}
+
+/* ---- prefill GEMM ---------------------------------------------------------------------- */
+
+size_t lm_mm_q4_1_scratch_avx512_vnni(int64_t M, int64_t K) {
+    return M >= LMQZ_GEMM_MIN_M ? LMQZ_GEMM_NV * (size_t)(K / LM_QK) * sizeof(struct lmqz_panel_dm)
+                                : 0;
+}
+
+/* W rows [n, n + nr) -> K/32 panel blocks; a tail panel repeats its last row. */
+static void pack(struct lmqz_panel_dm *p, const struct lm_mm *a, int64_t n, int nr) {
+    const int64_t nb = a->K / LM_QK;
+    const uint8_t *w0 = a->w + (size_t)n * a->ldw;
+    size_t off[16];
+    lmqz_group_offsets(off, a->ldw, nr);
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *wb = w0 + (size_t)b * sizeof(struct lm_block_q4_1);
+        lmqz_pack_q4(p[b].q, wb + offsetof(struct lm_block_q4_1, qs), off);
+        p[b].d = lmqz_f16x16(wb, off, offsetof(struct lm_block_q4_1, d), LMQZ_ORDER_ROW);
+        p[b].m = lmqz_f16x16(wb, off, offsetof(struct lm_block_q4_1, m), LMQZ_ORDER_ROW);
+    }
+}
+
+/* y[m0 + i][n + 16v + r] for i < RM, v < NV, r < nr[v], from NV packed panels p[v]. */
+static inline __attribute__((always_inline)) void gemm_tile(const struct lm_mm *a,
+                                                            const struct lmqz_panel_dm *const *p,
+                                                            int64_t m0, const int RM, const int NV,
+                                                            int64_t n, const int *nr) {
+    const int64_t nb = a->K / LM_QK;
+    const struct lm_block_q8xs *x[LMQZ_GEMM_MR];
+    __m512 acc[LMQZ_GEMM_MR][LMQZ_GEMM_NV];
+#pragma GCC unroll 4
+    for (int i = 0; i < RM; i++) {
+        x[i] = (const struct lm_block_q8xs *)(a->x + (size_t)(m0 + i) * a->ldx);
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++)
+            acc[i][v] = _mm512_setzero_ps();
+    }
+    for (int64_t b = 0; b < nb; b++) {
+        __m512i t[LMQZ_GEMM_MR][LMQZ_GEMM_NV];
+#pragma GCC unroll 4
+        for (int i = 0; i < RM; i++)
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++)
+                t[i][v] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int g = 0; g < 8; g++) {
+            __m512i w[LMQZ_GEMM_NV];
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++)
+                w[v] = _mm512_load_si512((const void *)(p[v][b].q + g));
+#pragma GCC unroll 4
+            for (int i = 0; i < RM; i++) {
+                const __m512i xb = lmqz_bcast4(x[i][b].qs + 4 * g);
+#pragma GCC unroll 2
+                for (int v = 0; v < NV; v++)
+                    t[i][v] = _mm512_dpbusd_epi32(t[i][v], w[v], xb);
+            }
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < RM; i++) {
+            const __m512 dx = _mm512_set1_ps(x[i][b].d), sx = _mm512_set1_ps(x[i][b].s);
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++) {
+                __m512 f = _mm512_cvtepi32_ps(t[i][v]);
+                __m512 sc = _mm512_mul_ps(dx, p[v][b].d);
+                __m512 mt = _mm512_mul_ps(p[v][b].m, sx);
+                acc[i][v] = _mm512_add_ps(acc[i][v], _mm512_add_ps(_mm512_mul_ps(sc, f), mt));
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < RM; i++)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++)
+            lmqz_store_rows(a->y + (m0 + i) * a->ldy + n + 16 * v, acc[i][v], nr[v],
+                            LMQZ_ORDER_ROW);
+}
+
+static inline __attribute__((always_inline)) void gemm_rows(const struct lm_mm *a,
+                                                            const struct lmqz_panel_dm *const *p,
+                                                            const int NV, int64_t n,
+                                                            const int *nr) {
+    int64_t m = 0;
+    for (; m + LMQZ_GEMM_MR <= a->M; m += LMQZ_GEMM_MR)
+        gemm_tile(a, p, m, LMQZ_GEMM_MR, NV, n, nr);
+    switch (a->M - m) { /* LMQZ_GEMM_MR = 4: 0..3 rows left */
+    case 3: gemm_tile(a, p, m, 3, NV, n, nr); break;
+    case 2: gemm_tile(a, p, m, 2, NV, n, nr); break;
+    case 1: gemm_tile(a, p, m, 1, NV, n, nr); break;
+    default: break;
+    }
+}
+
+/* Columns [n0, n1) in steps of LMQZ_GEMM_NV panels: pack them, then every x row against them. */
+static void gemm(const struct lm_mm *a, int64_t n0, int64_t n1, struct lmqz_panel_dm *scratch) {
+    const int64_t nb = a->K / LM_QK;
+    const struct lmqz_panel_dm *p[LMQZ_GEMM_NV] = {scratch, scratch + nb};
+    for (int64_t n = n0; n < n1;) {
+        int nv = 0, nr[LMQZ_GEMM_NV];
+        for (; nv < LMQZ_GEMM_NV && n + 16 * nv < n1; nv++) {
+            nr[nv] = n1 - n - 16 * nv < 16 ? (int)(n1 - n - 16 * nv) : 16;
+            pack(scratch + nv * nb, a, n + 16 * nv, nr[nv]);
+        }
+        if (nv == 2)
+            gemm_rows(a, p, 2, n, nr);
+        else
+            gemm_rows(a, p, 1, n, nr);
+        n += 16 * nv;
+    }
+}
+
+void lm_mm_q4_1_avx512_vnni(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch) {
+    if (a->M >= LMQZ_GEMM_MIN_M) {
+        gemm(a, n0, n1, scratch);
+        return;
+    }
+    if (a->M == 1) {
+        int64_t n = n0;
+        for (; n + 16 <= n1; n += 16)
+            tile(a, 0, 1, n, 16, a->w + (size_t)(n + 16) * a->ldw, lmqz_next_lines(n, n1, a->ldw));
+        if (n < n1) tile(a, 0, 1, n, (int)(n1 - n), a->w, 0);
+        return;
+    }
+    /* x rows in chunks of about 192 KiB, so a chunk stays in L2 across all of [n0, n1) */
+    int64_t mc = (int64_t)((192u << 10) / a->ldx);
+    mc = mc < 2 ? 2 : mc & ~(int64_t)1;
+    for (int64_t c0 = 0; c0 < a->M; c0 += mc) {
+        int64_t c1 = c0 + mc < a->M ? c0 + mc : a->M;
+        for (int64_t n = n0; n < n1; n += 16) {
+            int nr = n1 - n < 16 ? (int)(n1 - n) : 16;
+            int64_t m = c0;
+            for (; m + 2 <= c1; m += 2)
+                tile(a, m, 2, n, nr, a->w, 0);
+            if (m < c1) tile(a, m, 1, n, nr, a->w, 0);
+        }
+    }
+}

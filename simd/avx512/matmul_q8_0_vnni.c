@@ -1,0 +1,233 @@
+/* simd/avx512/matmul_q8_0_vnni.c - y = x W^T for Q8_0 W against 8-bit activation rows,
+ * AVX-512 VNNI (the avx512+vnni level; matmul_q8_0.c is the plain AVX-512BW twin).
+ *
+ * Inputs: W rows of K/32 lm_block_q8_0 (34 bytes, unaligned), x rows of K/32 lm_block_q8x
+ * (prepared by lm_prep_q8x_*: f32 d, int8 q in [-127, 127]). Output y[m][n], f32.
+ *
+ * Integer dot per block with vpdpbusd, which multiplies u8 by s8 and adds groups of 4 products
+ * straight into int32 lanes (no s16 stage, so nothing can saturate). Q8_0 is signed by signed,
+ * so W is offset into u8: w + 128 = w ^ 0x80 (one vpxorq per W vector; -128 becomes 0, exact),
+ * and sum((w + 128) x) = sum(w x) + 128 sum(x). 128 sum(x) is one int32 per x block, formed
+ * once per call into scratch (M * K/32 int32, as Q4_0's correction) and subtracted once per
+ * block for 16 W rows at a time. The offset goes on W rather than on x because the correction
+ * then depends on x alone (computed once per call) instead of on every W block. This replaces
+ * the sign trick's five instructions per W vector (vpabsb, vpmovb2m, masked vpsubb, vpmaddubsw,
+ * vpmaddwd) by two (vpxorq, vpdpbusd). Magnitudes: |sum((w + 128) x)| <= 32 * 255 * 127 and
+ * the corrected sum <= 32 * 128 * 127 < 2^20: exact in int32 and again as an f32. Both paths
+ * then do, per output and in the reference's order, acc += (dx * dw) * (float)isum as two
+ * multiplies and an add (no FMA), so every output is bit-identical to lm_mm_q8_0_ref, whatever
+ * the tile or thread split.
+ *
+ * Decode path (M < LMQZ_GEMM_MIN_M): as matmul_q8_0.c - two W rows per zmm (one block per
+ * 256-bit half) against x's block in both halves, 8 pairs per group of 16 rows reduced with
+ * lmqz_reduce_pairs into the rows' block sums in pair order, where the fp16 scales are read
+ * too; MR x rows (1, or 2 for M > 1), one accumulator zmm per x row, permuted to row order at
+ * the store; prefetch of the next group, PF_LINES lines per block step; tail groups repeat
+ * their last row and a masked store drops the copies.
+ *
+ * Prefill GEMM (M >= LMQZ_GEMM_MIN_M; layout in quant_legacy_avx512.h): 2 panels of 16 W rows
+ * packed per thread with the codes stored already offset (w ^ 0x80), register tiles of 4 x rows
+ * by 32 W rows: per block, each int32 sum starts at -128 sum(x) of its x block and takes one
+ * vpdpbusd per group (8 per block), then convert, scale, accumulate. Scratch: the M * K/32
+ * corrections, then the two panels. Tails as in matmul_q8_0.c.
+ */
+#include "quant_legacy_avx512.h"
+
+#define PF_LINES                                                                                   \
+    9 /* >= 16 W blocks of bytes (544) per block step: the next group is in by the end */
+
+/* y[m0 + i][n + r] for i < MR, r < nrows (<= 16); corr[m][b] = 128 * sum of x block b of row
+ * m. Loops over MR and the 8 pairs are fully unrolled (constants after inlining), so the
+ * accumulators live in registers. */
+static inline __attribute__((always_inline)) void tile(const struct lm_mm *a, int64_t m0,
+                                                       const int MR, int64_t n, int nrows,
+                                                       const int32_t *corr, const uint8_t *pf,
+                                                       int64_t pf_lines) {
+    const int64_t nb = a->K / LM_QK;
+    const uint8_t *w0 = a->w + (size_t)n * a->ldw;
+    size_t off[16];
+    lmqz_group_offsets(off, a->ldw, nrows);
+    const struct lm_block_q8x *x[2];
+#pragma GCC unroll 2
+    for (int i = 0; i < MR; i++)
+        x[i] = (const struct lm_block_q8x *)(a->x + (size_t)(m0 + i) * a->ldx);
+    const __m512i off80 = _mm512_set1_epi8((char)0x80);
+    __m512 acc[2];
+#pragma GCC unroll 2
+    for (int i = 0; i < MR; i++)
+        acc[i] = _mm512_setzero_ps();
+
+    for (int64_t b = 0; b < nb; b++) {
+        lmqz_prefetch_step(pf, pf_lines, b, PF_LINES);
+        const size_t bo = (size_t)b * sizeof(struct lm_block_q8_0);
+        __m512 dw = lmqz_f16x16(w0 + bo, off, 0, LMQZ_ORDER_PAIR);
+        __m512i xq[2], part[2][8];
+#pragma GCC unroll 2
+        for (int i = 0; i < MR; i++)
+            xq[i] = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x[i][b].qs));
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; p++) {
+            const struct lm_block_q8_0 *ra = (const struct lm_block_q8_0 *)(w0 + bo + off[2 * p]);
+            const struct lm_block_q8_0 *rb =
+                (const struct lm_block_q8_0 *)(w0 + bo + off[2 * p + 1]);
+            __m512i w = _mm512_xor_si512(lmqz_load_pair(ra->qs, rb->qs), off80);
+#pragma GCC unroll 2
+            for (int i = 0; i < MR; i++)
+                part[i][p] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, xq[i]);
+        }
+#pragma GCC unroll 2
+        for (int i = 0; i < MR; i++) {
+            __m512i isum = _mm512_sub_epi32(lmqz_reduce_pairs(part[i]),
+                                            _mm512_set1_epi32(corr[(m0 + i) * nb + b]));
+            __m512 f = _mm512_cvtepi32_ps(isum);
+            __m512 sc = _mm512_mul_ps(_mm512_set1_ps(x[i][b].d), dw);
+            acc[i] = _mm512_add_ps(acc[i], _mm512_mul_ps(sc, f));
+        }
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < MR; i++)
+        lmqz_store_rows(a->y + (m0 + i) * a->ldy + n, acc[i], nrows, LMQZ_ORDER_PAIR);
+}
+
+/* ---- prefill GEMM ---------------------------------------------------------------------- */
+
+size_t lm_mm_q8_0_scratch_avx512_vnni(int64_t M, int64_t K) {
+    return lmqz_corr_bytes(M, K) +
+           (M >= LMQZ_GEMM_MIN_M ? LMQZ_GEMM_NV * (size_t)(K / LM_QK) * sizeof(struct lmqz_panel)
+                                 : 0);
+}
+
+/* W rows [n, n + nr) -> K/32 panel blocks; a tail panel repeats its last row. */
+static void pack(struct lmqz_panel *p, const struct lm_mm *a, int64_t n, int nr) {
+    const int64_t nb = a->K / LM_QK;
+    const uint8_t *w0 = a->w + (size_t)n * a->ldw;
+    size_t off[16];
+    lmqz_group_offsets(off, a->ldw, nr);
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *wb = w0 + (size_t)b * sizeof(struct lm_block_q8_0);
+        lmqz_pack_q8(p[b].q, wb, off, 1);
+        p[b].d = lmqz_f16x16(wb, off, 0, LMQZ_ORDER_ROW);
+    }
+}
+
+/* y[m0 + i][n + 16v + r] for i < RM, v < NV, r < nr[v], from NV packed panels p[v]. */
+static inline __attribute__((always_inline)) void
+gemm_tile(const struct lm_mm *a, const struct lmqz_panel *const *p, const int32_t *corr, int64_t m0,
+          const int RM, const int NV, int64_t n, const int *nr) {
+    const int64_t nb = a->K / LM_QK;
+    const struct lm_block_q8x *x[LMQZ_GEMM_MR];
+    const int32_t *c[LMQZ_GEMM_MR];
+    __m512 acc[LMQZ_GEMM_MR][LMQZ_GEMM_NV];
+#pragma GCC unroll 4
+    for (int i = 0; i < RM; i++) {
+        x[i] = (const struct lm_block_q8x *)(a->x + (size_t)(m0 + i) * a->ldx);
+        c[i] = corr + (m0 + i) * nb;
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++)
+            acc[i][v] = _mm512_setzero_ps();
+    }
+    for (int64_t b = 0; b < nb; b++) {
+        /* int32 sums, each starting at -128 sum(x) of its x block (the w + 128 offset) */
+        __m512i t[LMQZ_GEMM_MR][LMQZ_GEMM_NV];
+#pragma GCC unroll 4
+        for (int i = 0; i < RM; i++)
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++)
+                t[i][v] = _mm512_set1_epi32(-c[i][b]);
+#pragma GCC unroll 8
+        for (int g = 0; g < 8; g++) {
+            __m512i w[LMQZ_GEMM_NV];
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++)
+                w[v] = _mm512_load_si512((const void *)(p[v][b].q + g));
+#pragma GCC unroll 4
+            for (int i = 0; i < RM; i++) {
+                const __m512i xb = lmqz_bcast4(x[i][b].qs + 4 * g);
+#pragma GCC unroll 2
+                for (int v = 0; v < NV; v++)
+                    t[i][v] = _mm512_dpbusd_epi32(t[i][v], w[v], xb);
+            }
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < RM; i++) {
+            const __m512 dx = _mm512_set1_ps(x[i][b].d);
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++) {
+                __m512 sc = _mm512_mul_ps(dx, p[v][b].d);
+                acc[i][v] =
+                    _mm512_add_ps(acc[i][v], _mm512_mul_ps(sc, _mm512_cvtepi32_ps(t[i][v])));
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < RM; i++)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++)
+            lmqz_store_rows(a->y + (m0 + i) * a->ldy + n + 16 * v, acc[i][v], nr[v],
+                            LMQZ_ORDER_ROW);
+}
+
+static inline __attribute__((always_inline)) void gemm_rows(const struct lm_mm *a,
+                                                            const struct lmqz_panel *const *p,
+                                                            const int32_t *corr, const int NV,
+                                                            int64_t n, const int *nr) {
+    int64_t m = 0;
+    for (; m + LMQZ_GEMM_MR <= a->M; m += LMQZ_GEMM_MR)
+        gemm_tile(a, p, corr, m, LMQZ_GEMM_MR, NV, n, nr);
+    switch (a->M - m) { /* LMQZ_GEMM_MR = 4: 0..3 rows left */
+    case 3: gemm_tile(a, p, corr, m, 3, NV, n, nr); break;
+    case 2: gemm_tile(a, p, corr, m, 2, NV, n, nr); break;
+    case 1: gemm_tile(a, p, corr, m, 1, NV, n, nr); break;
+    default: break;
+    }
+}
+
+/* Columns [n0, n1) in steps of LMQZ_GEMM_NV panels: pack them, then every x row against them. */
+static void gemm(const struct lm_mm *a, int64_t n0, int64_t n1, const int32_t *corr,
+                 struct lmqz_panel *scratch) {
+    const int64_t nb = a->K / LM_QK;
+    const struct lmqz_panel *p[LMQZ_GEMM_NV] = {scratch, scratch + nb};
+    for (int64_t n = n0; n < n1;) {
+        int nv = 0, nr[LMQZ_GEMM_NV];
+        for (; nv < LMQZ_GEMM_NV && n + 16 * nv < n1; nv++) {
+            nr[nv] = n1 - n - 16 * nv < 16 ? (int)(n1 - n - 16 * nv) : 16;
+            pack(scratch + nv * nb, a, n + 16 * nv, nr[nv]);
+        }
+        if (nv == 2)
+            gemm_rows(a, p, corr, 2, n, nr);
+        else
+            gemm_rows(a, p, corr, 1, n, nr);
+        n += 16 * nv;
+    }
+}
+
+void lm_mm_q8_0_avx512_vnni(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch) {
+    int32_t *corr = scratch;
+    lmqz_x_sums(corr, a, 128);
+    if (a->M >= LMQZ_GEMM_MIN_M) {
+        gemm(a, n0, n1, corr,
+             (struct lmqz_panel *)((uint8_t *)scratch + lmqz_corr_bytes(a->M, a->K)));
+        return;
+    }
+    if (a->M == 1) {
+        int64_t n = n0;
+        for (; n + 16 <= n1; n += 16)
+            tile(a, 0, 1, n, 16, corr, a->w + (size_t)(n + 16) * a->ldw,
+                 lmqz_next_lines(n, n1, a->ldw));
+        if (n < n1) tile(a, 0, 1, n, (int)(n1 - n), corr, a->w, 0);
+        return;
+    }
+    /* x rows in chunks of about 192 KiB, so a chunk stays in L2 across all of [n0, n1) */
+    int64_t mc = (int64_t)((192u << 10) / a->ldx);
+    mc = mc < 2 ? 2 : mc & ~(int64_t)1;
+    for (int64_t c0 = 0; c0 < a->M; c0 += mc) {
+        int64_t c1 = c0 + mc < a->M ? c0 + mc : a->M;
+        for (int64_t n = n0; n < n1; n += 16) {
+            int nr = n1 - n < 16 ? (int)(n1 - n) : 16;
+            int64_t m = c0;
+            for (; m + 2 <= c1; m += 2)
+                tile(a, m, 2, n, nr, corr, a->w, 0);
+            if (m < c1) tile(a, m, 1, n, nr, corr, a->w, 0);
+        }
+    }
+}
