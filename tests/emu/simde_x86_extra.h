@@ -520,4 +520,24 @@ LMRT_EMU_INLINE simde__m512 lmrt_emu_mm512_cvtpbh_ps(simde__m256bh a) {
 #undef _mm512_stream_si512
 #define _mm512_stream_si512(p, a) simde_mm512_store_si512(p, a)
 
+/* ---- SIMDe 0.7.4 intrinsics that exist but differ from the hardware ---------------------- */
+
+/* _mm512_roundscale_ps: SIMDe's macro passes imm8 unparenthesised into an expression, so an
+ * argument like _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC is split by precedence and asks for
+ * scaled rounding (M = 3 fraction bits); parenthesise it. */
+#undef _mm512_roundscale_ps
+#define _mm512_roundscale_ps(a, imm8) simde_mm512_roundscale_ps(a, (imm8))
+/* _mm512_abs_ps: the hardware clears the sign bit (vpandd), so -0 becomes +0; SIMDe's
+ * leaves -0 as -0. */
+LMRT_EMU_INLINE simde__m512 lmrt_emu_mm512_abs_ps(simde__m512 a) {
+    uint32_t v[16];
+    memcpy(v, &a, 64);
+    for (int i = 0; i < 16; i++) v[i] &= 0x7fffffffu;
+    simde__m512 r;
+    memcpy(&r, v, 64);
+    return r;
+}
+#undef _mm512_abs_ps
+#define _mm512_abs_ps(a) lmrt_emu_mm512_abs_ps(a)
+
 #endif
