@@ -12,6 +12,12 @@
 #ifdef LMRT_EMU
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
+/* Two broken native aliases of SIMDe 0.7.4 (x512k: the K-quant kernels use both): the one of
+ * _mm512_madd_epi16 takes the four arguments of the masked form, and _mm512_cvtepu32_ps has
+ * none (its alias is misspelled _mm512_cvtepu32_epi32). The functions behind them are right. */
+#undef _mm512_madd_epi16
+#define _mm512_madd_epi16(a, b) simde_mm512_madd_epi16(a, b)
+#define _mm512_cvtepu32_ps(a)   simde_mm512_cvtepu32_ps(a)
 #else
 #include <immintrin.h>
 #endif
