@@ -12,6 +12,7 @@
 #ifdef LMRT_EMU
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
+#include <simde_x86_extra.h> /* tests/emu: what SIMDe 0.7.4 lacks; add missing intrinsics there */
 /* Two broken native aliases of SIMDe 0.7.4 (x512k: the K-quant kernels use both): the one of
  * _mm512_madd_epi16 takes the four arguments of the masked form, and _mm512_cvtepu32_ps has
  * none (its alias is misspelled _mm512_cvtepu32_epi32). The functions behind them are right. */

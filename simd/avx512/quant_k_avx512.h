@@ -14,10 +14,10 @@
  * integer adds) and finished by the AVX2 level's code (quant_k_avx2.h: f32 FMAs, 8 lanes), as
  * is the walk over (W row, group of up to 4 x rows) and the row store.
  *
- * SIMDe (the LMRT_EMU build) lacks several AVX-512 conversions (vpmovzxbd, vcvtdq2ps, vcvtps2dq
- * and the reductions on zmm), so these kernels are written without them: bytes are widened by
- * vpermd + vpshufb, unsigned dwords converted with vcvtudq2ps, rounding is vrndscaleps + a
- * truncating convert, and reductions go through the 256-bit halves.
+ * SIMDe 0.7.4 (the LMRT_EMU build) lacks several zmm conversions (vpmovzxbd, vcvtdq2ps,
+ * vcvt(t)ps2dq, vextractf32x8 and the reductions), so these kernels do without them: bytes are
+ * widened by vpermd + vpshufb, unsigned dwords converted with vcvtudq2ps, the prep rounds with
+ * the 1.5 * 2^23 shifter, and sums and maxima are reduced through the 256-bit halves.
  */
 #ifndef LMRT_SIMD_AVX512_QUANT_K_H
 #define LMRT_SIMD_AVX512_QUANT_K_H
