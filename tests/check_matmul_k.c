@@ -10,7 +10,8 @@
  * each (plus an 8-lane sum) stay below 20 * 2^-24 < 1.2e-6 of it. A single wrong value moves
  * the result by about 1/K of the sum (>= 6e-4 of it for K <= 1536), far above the tolerance.
  * Shapes: M in {1,2,3,4,5,7,16,33} x N in {1,7,39} x K in {256,512,1536}; N = 1..40 for M 1, 5;
- * and one case wide enough for several column blocks; threads 1, 2 and 3 must agree bit for
+ * one case wide enough for several column blocks; the largest codes and scales against x at
+ * the Q8_K clamp (integer bounds); threads 1, 2 and 3 must agree bit for
  * bit; x strided (transposed view, padded rows) and 3-D; y with padded rows.
  * The NEON levels promise more (simd/neon/matmul_k_neon.h): exact integer sums per super-block
  * and the reference's f32 operations in its order, so their outputs must equal the reference's
@@ -239,6 +240,52 @@ START_TEST(wide) {
 }
 END_TEST
 
+/* The largest codes and scales against x at +-127 (every Q8_K value at the clamp): the integer
+ * bounds the kernels rely on are reached, e.g. the 4-product int32 lanes of a VNNI kernel at
+ * 4*63*127 = 32004 for Q6_K, just inside the int16 range they are packed into, and the int32
+ * super-block sums at their largest. Rows: all codes at the top with the largest positive
+ * scales, all codes zero (the offset or min alone), the top codes with Q6_K scales of -128. */
+START_TEST(extreme_codes) {
+    const int64_t K = 512, N = 3, M = 5;
+    const enum lm_dtype dt = kdt[_i];
+    struct wcase c = {.dt = dt, .K = K, .N = N, .ldw = lm_row_size(dt, K)};
+    c.w = tu_alloc(c.ldw * N);
+    c.wd = tu_alloc((size_t)(N * K) * 4);
+    c.woff = tu_alloc((size_t)(N * K) * 4);
+    const struct lm_kernels *ref = lm_kernels_get(LM_ISA_REF);
+    const size_t bs = lm_dtype_info(dt)->size;
+    const uint16_t d = lm_f32_to_f16(0.01f);
+    for (int64_t n = 0; n < N; n++) {
+        uint8_t *wr = c.w + n * c.ldw;
+        for (int64_t b = 0; b < K / 256; b++) {
+            uint8_t *blk = wr + b * bs;
+            memset(blk, n == 1 ? 0x00 : 0xff, bs); /* codes: 15 / 31 / 63, or 0 */
+            if (dt == LM_Q6_K) {
+                memset(blk + 192, n == 2 ? 0x80 : 0x7f, 16); /* scales -128 or 127 */
+                memcpy(blk + 208, &d, 2);
+            } else {
+                memset(blk + 4, 0xff, 12); /* every scale and min 63 */
+                memcpy(blk, &d, 2), memcpy(blk + 2, &d, 2);
+            }
+        }
+        ref->to_f32[dt](c.wd + n * K, wr, K);
+        offsets(dt, wr, K, c.woff + n * K);
+    }
+    struct tu_rng r = tu_rng(700 + (uint64_t)_i);
+    float *x = random_x(M * K, &r); /* row 4 stays random */
+    for (int64_t k = 0; k < K; k++) {
+        x[k] = 1.0f;                               /* q = 127 everywhere */
+        x[K + k] = -1.0f;                          /* q = -127 */
+        x[2 * K + k] = k % 2 ? -1.0f : 1.0f;       /* alternating within each 4-product lane */
+        x[3 * K + k] = (k / 4) % 2 ? -1.0f : 1.0f; /* alternating lanes */
+    }
+    run_case(&c, x, M, 0);
+    lm_aligned_free(x);
+    free_w(&c);
+    free_ctxs();
+}
+END_TEST
+
 /* x as a transposed view (element stride), with padded rows, and 3-D; y with padded rows.
  * Compared with the contiguous run of the same values, which run_case checked. */
 START_TEST(strided_views) {
@@ -352,6 +399,7 @@ static Suite *matmul_k_suite(void) {
     tcase_add_loop_test(tc, shapes, 0, 3);
     tcase_add_loop_test(tc, n_sweep, 0, 3);
     tcase_add_loop_test(tc, wide, 0, 3);
+    tcase_add_loop_test(tc, extreme_codes, 0, 3);
     tcase_add_loop_test(tc, strided_views, 0, 3);
     tcase_add_loop_test(tc, edge_x, 0, 3);
     tcase_add_loop_test(tc, bad_shapes, 0, 3);

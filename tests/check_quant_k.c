@@ -13,7 +13,7 @@
  * - SIMD dequantizers: bit-identical to the reference (same IEEE operations in the same order)
  *   on random blocks; random bytes in d/dmin too (NaN, inf) compared NaN-for-NaN.
  * - SIMD Q8_K prep: the same bytes as the reference on random rows of several magnitudes, with
- *   zero, denormal, huge, inf and NaN values.
+ *   zero, denormal, huge, inf and NaN values, and exact ties (round half to even).
  * - Rows not a multiple of 256 are LM_EINVAL naming the op; zero, huge and NaN rows quantize
  *   without crashing (zero rows to exact zeros, huge rows to finite values).
  */
@@ -400,6 +400,11 @@ START_TEST(simd_prep_vs_ref) {
         x[1536 + 3] = -INFINITY, x[1536 + 4] = NAN;
         for (int64_t i = 1792; i < 2048; i++)
             x[i] = (float)(i % 255) - 127.0f; /* x = q exactly with amax 127 */
+        /* exact ties: amax 127 makes the factor exactly 1, so x*factor = k + 0.5 must round to
+         * even (a SIMD rounding by another rule, or by adding 0.5, differs here) */
+        x[2048] = -127.0f;
+        for (int64_t i = 2049; i < 2304; i++)
+            x[i] = (float)(i % 253) - 126.0f + 0.5f;
         ref->mm[LM_Q4_K].prep(want, x, K);
         for (int l = 0; l < nl; l++) {
             const struct lm_kernels *k = lm_kernels_get(lv[l]);

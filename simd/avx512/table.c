@@ -4,6 +4,7 @@
  * and dispatch.c calls each fill only after cpuinfo confirmed the level's extensions.
  */
 #include "avx512.h"
+#include "quant_k_avx512.h"
 
 /* avx512: F/BW/VL/DQ, over the avx2 table */
 void lm_kernels_fill_avx512(struct lm_kernels *k) {
@@ -26,6 +27,14 @@ void lm_kernels_fill_avx512(struct lm_kernels *k) {
     k->mm[LM_Q4_1].tile = lm_mm_q4_1_avx512;
     k->mm[LM_Q4_1].scratch_size = lm_mm_q4_1_scratch_avx512;
     k->mm[LM_Q4_1].n_step = 16;
+    /* K-quants: matmuls against Q8_K x, the Q8_K prep, the dequantizers */
+    k->mm[LM_Q4_K].prep = k->mm[LM_Q5_K].prep = k->mm[LM_Q6_K].prep = lm_q8_k_prep_avx512;
+    k->mm[LM_Q4_K].tile = lm_mm_q4_k_tile_avx512;
+    k->mm[LM_Q5_K].tile = lm_mm_q5_k_tile_avx512;
+    k->mm[LM_Q6_K].tile = lm_mm_q6_k_tile_avx512;
+    k->to_f32[LM_Q4_K] = lm_q4_k_to_f32_avx512;
+    k->to_f32[LM_Q5_K] = lm_q5_k_to_f32_avx512;
+    k->to_f32[LM_Q6_K] = lm_q6_k_to_f32_avx512;
 }
 
 /* + AVX512-BF16 (vdpbf16ps), where the CPU has it, at avx512 and every level above */
@@ -40,4 +49,8 @@ void lm_kernels_fill_avx512_vnni(struct lm_kernels *k) {
     k->mm[LM_Q4_0].scratch_size = lm_mm_q4_0_scratch_avx512_vnni;
     k->mm[LM_Q4_1].tile = lm_mm_q4_1_avx512_vnni;
     k->mm[LM_Q4_1].scratch_size = lm_mm_q4_1_scratch_avx512_vnni;
+    /* K-quants: vpdpbusd + vpdpwssd dot products; prep and dequantizers as avx512 */
+    k->mm[LM_Q4_K].tile = lm_mm_q4_k_tile_avx512_vnni;
+    k->mm[LM_Q5_K].tile = lm_mm_q5_k_tile_avx512_vnni;
+    k->mm[LM_Q6_K].tile = lm_mm_q6_k_tile_avx512_vnni;
 }

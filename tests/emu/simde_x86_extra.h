@@ -539,5 +539,9 @@ LMRT_EMU_INLINE simde__m512 lmrt_emu_mm512_abs_ps(simde__m512 a) {
 }
 #undef _mm512_abs_ps
 #define _mm512_abs_ps(a) lmrt_emu_mm512_abs_ps(a)
+/* _mm512_cvtepu32_ps: SIMDe has the function but its alias is misspelled
+ * (_mm512_cvtepu32_epi32). */
+#undef _mm512_cvtepu32_ps
+#define _mm512_cvtepu32_ps(a) simde_mm512_cvtepu32_ps(a)
 
 #endif
