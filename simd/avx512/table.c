@@ -17,6 +17,8 @@ void lm_kernels_fill_avx512(struct lm_kernels *k) {
     k->l2norm = lm_l2norm_avx512;
     k->softmax = lm_softmax_avx512;
     k->rope = lm_rope_avx512;
+    k->attn = lm_attn_avx512;
+    k->attn_scratch_floats = lm_attn_scratch_floats_avx512;
     k->silu = lm_silu_avx512;
     k->gelu_erf = lm_gelu_erf_avx512;
     k->gelu_tanh = lm_gelu_tanh_avx512;
