@@ -4,7 +4,9 @@
  * compare whole ops at looser tolerances; this pins the functions themselves to the ulp. The
  * AVX2 helpers run where the CPU has AVX2 (compiled for it through the target pragma below,
  * the rest of the file for the baseline); the NEON helpers run natively on AArch64 and, on
- * x86 with AVX2, through SIMDe (the same translation the emulated NEON level gets).
+ * x86 with AVX2, through SIMDe (the same translation the emulated NEON level gets). The AVX-512
+ * ones run through row wrappers in the library (simd/avx512/math_f32.c) wherever the avx512
+ * level is available: natively, or in build/tests/emu/check_simd_math through SIMDe.
  */
 #include <float.h>
 #include <math.h>
@@ -328,6 +330,99 @@ START_TEST(neon_gelu_tanh_ulp) {
 END_TEST
 #endif
 
+#if defined(__x86_64__) && defined(LMRT_HAVE_AVX512)
+void lm_exp_avx512(float *y, const float *x, int64_t n);
+void lm_exp_nonpos_avx512(float *y, const float *x, int64_t n);
+void lm_silu16_avx512(float *y, const float *x, int64_t n);
+
+/* As sweep, through a row function, ROW floats per call: ROW % 16 = 13, so every call runs the
+ * full 16-lane path and the masked tail. */
+enum { ROW = 16 * 31 + 13 };
+static double sweep_row(void (*fn)(float *, const float *, int64_t), double (*ref)(double),
+                        float lo, float hi, uint32_t step, float *worst_x) {
+    float x[ROW], y[ROW];
+    double worst = 0;
+    for (uint64_t o = ord(lo); o + ROW * (uint64_t)step <= ord(hi); o += ROW * (uint64_t)step) {
+        for (int i = 0; i < ROW; i++)
+            x[i] = unord((uint32_t)(o + (uint64_t)i * step));
+        fn(y, x, ROW);
+        for (int i = 0; i < ROW; i++) {
+            double e = ulps(y[i], ref((double)x[i]));
+            if (e > worst) worst = e, *worst_x = x[i];
+        }
+    }
+    return worst;
+}
+
+START_TEST(avx512_exp_ulp) {
+    if (!lm_isa_available(LM_ISA_AVX512)) return;
+    float wx = 0;
+    double w1 = sweep_row(lm_exp_avx512, exp, -1e-3f, 1e-3f, 257, &wx);
+    ck_assert_msg(w1 <= 2.0, "exp near 0: %.3f ulp at %a", w1, (double)wx);
+    /* includes the subnormal results below -87.3, rounded once by vscalefps */
+    double w2 = sweep_row(lm_exp_avx512, exp, -104.0f, 89.0f, 127, &wx);
+    ck_assert_msg(w2 <= 2.0, "exp: %.3f ulp at %a", w2, (double)wx);
+    const float sp[17] = {NAN,   INFINITY,  -INFINITY, 88.7f,    88.8f,  -200.0f,
+                          -0.0f, 0x1p-140f, 88.72f,    -103.97f, -87.5f, -1e30f,
+                          1e30f, -NAN,      0.0f,      88.7228f, -104.0f};
+    float y[17];
+    lm_exp_avx512(y, sp, 17);
+    ck_assert(isnan(y[0]) && isnan(y[13]));
+    ck_assert(y[1] == INFINITY && y[4] == INFINITY && y[12] == INFINITY);
+    ck_assert(y[2] == 0 && y[5] == 0 && y[11] == 0 && y[16] == 0);
+    ck_assert(y[6] == 1.0f && y[7] == 1.0f && y[14] == 1.0f);
+    /* the largest results (just under FLT_MAX) stay finite: n = 128 and p < 1 */
+    ck_assert(ulps(y[3], exp((double)sp[3])) <= 2.0);
+    ck_assert(ulps(y[8], exp((double)sp[8])) <= 2.0 && isfinite(y[8]));
+    ck_assert(ulps(y[15], exp((double)sp[15])) <= 2.0 && isfinite(y[15]));
+    ck_assert(ulps(y[9], exp((double)sp[9])) <= 2.0 && ulps(y[10], exp((double)sp[10])) <= 2.0);
+}
+END_TEST
+
+START_TEST(avx512_exp_nonpos_ulp) {
+    if (!lm_isa_available(LM_ISA_AVX512)) return;
+    float wx = 0;
+    double w = sweep_row(lm_exp_nonpos_avx512, exp, -86.5f, 0.0f, 61, &wx);
+    ck_assert_msg(w <= 2.0, "exp_nonpos: %.3f ulp at %a", w, (double)wx);
+    /* below -86.5 the result is 0 (the true value is under 2.7e-38); -inf gives 0, -0 gives 1 */
+    float x[17] = {-86.51f, -87.0f, -90.0f, -103.9f, -200.0f, -1e30f, -INFINITY, -0.0f, 0.0f,
+                   -86.5f,  -1.0f,  -0.5f,  -2.0f,   -3.0f,   -4.0f,  -5.0f,     -6.0f};
+    float y[17];
+    lm_exp_nonpos_avx512(y, x, 17);
+    for (int i = 0; i < 7; i++)
+        ck_assert_msg(y[i] == 0.0f, "exp_nonpos(%g) = %g", x[i], y[i]);
+    ck_assert(y[7] == 1.0f && y[8] == 1.0f);
+    for (int i = 9; i < 17; i++)
+        ck_assert_msg(ulps(y[i], exp((double)x[i])) <= 2.0, "exp_nonpos(%g) = %a", x[i],
+                      (double)y[i]);
+}
+END_TEST
+
+START_TEST(avx512_silu_ulp) {
+    if (!lm_isa_available(LM_ISA_AVX512)) return;
+    float wx = 0;
+    /* while exp(-|x|) is a normal float: within 5 ulp */
+    double w = sweep_row(lm_silu16_avx512, silu_ref, -87.0f, 120.0f, 131, &wx);
+    ck_assert_msg(w <= 5.0, "silu: %.3f ulp at %a", w, (double)wx);
+    /* below, exp(-|x|) is subnormal (absolute error 2^-150) and silu inherits it times |x| */
+    float x[ROW], y[ROW];
+    for (int i = 0; i < ROW; i++)
+        x[i] = -120.0f + 0.0667f * (float)i;
+    lm_silu16_avx512(y, x, ROW);
+    for (int i = 0; i < ROW && x[i] < -87.0f; i++)
+        ck_assert_msg(ulps(y[i], silu_ref(x[i])) <= 5.0 ||
+                          fabs((double)y[i] - silu_ref(x[i])) <= fabs((double)x[i]) * 0x1p-149,
+                      "silu(%a) = %a, want %a", (double)x[i], (double)y[i], silu_ref(x[i]));
+    /* limits and NaN */
+    const float sp[5] = {INFINITY, -INFINITY, NAN, -FLT_MAX, FLT_MAX};
+    lm_silu16_avx512(y, sp, 5);
+    ck_assert(y[0] == INFINITY && y[1] == 0 && signbit(y[1]) && isnan(y[2]));
+    ck_assert(y[3] == 0 && signbit(y[3]) && y[4] == FLT_MAX);
+}
+END_TEST
+#endif
+
+
 static Suite *simd_math_suite(void) {
     Suite *s = suite_create("simd_math");
     TCase *tc = tcase_create("avx2");
@@ -350,6 +445,14 @@ static Suite *simd_math_suite(void) {
     tcase_add_test(tn, neon_gelu_tanh_ulp);
 #endif
     suite_add_tcase(s, tn);
+    TCase *t5 = tcase_create("avx512");
+    tcase_set_timeout(t5, 120);
+#if defined(__x86_64__) && defined(LMRT_HAVE_AVX512)
+    tcase_add_test(t5, avx512_exp_ulp);
+    tcase_add_test(t5, avx512_exp_nonpos_ulp);
+    tcase_add_test(t5, avx512_silu_ulp);
+#endif
+    suite_add_tcase(s, t5);
     return s;
 }
 

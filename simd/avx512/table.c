@@ -35,6 +35,26 @@ void lm_kernels_fill_avx512(struct lm_kernels *k) {
     k->to_f32[LM_Q4_K] = lm_q4_k_to_f32_avx512;
     k->to_f32[LM_Q5_K] = lm_q5_k_to_f32_avx512;
     k->to_f32[LM_Q6_K] = lm_q6_k_to_f32_avx512;
+    /* x512f: conversions, norms, softmax, rope, attention, elementwise, conv */
+    k->to_f32[LM_F16] = lm_f16_to_f32_avx512;
+    k->from_f32[LM_F16] = lm_f32_to_f16_avx512;
+    k->to_f32[LM_BF16] = lm_bf16_to_f32_avx512;
+    k->from_f32[LM_BF16] = lm_f32_to_bf16_avx512;
+    k->rmsnorm = lm_rmsnorm_avx512;
+    k->layernorm = lm_layernorm_avx512;
+    k->l2norm = lm_l2norm_avx512;
+    k->softmax = lm_softmax_avx512;
+    k->rope = lm_rope_avx512;
+    k->attn = lm_attn_avx512;
+    k->attn_scratch_floats = lm_attn_scratch_floats_avx512;
+    k->silu = lm_silu_avx512;
+    k->gelu_erf = lm_gelu_erf_avx512;
+    k->gelu_tanh = lm_gelu_tanh_avx512;
+    k->swiglu = lm_swiglu_avx512;
+    k->add = lm_add_avx512;
+    k->mul = lm_mul_avx512;
+    k->scale = lm_scale_avx512;
+    k->conv1d = lm_conv1d_avx512;
 }
 
 /* + AVX512-BF16 (vdpbf16ps), where the CPU has it, at avx512 and every level above */
