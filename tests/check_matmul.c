@@ -36,7 +36,7 @@
  * tested as one more kernel, so it is not left out.
  *
  * Paths of the AVX-512 level the sizes reach: GEMV M <= 8 (K % 16 tails), transposed-x GEMM
- * 9..16 and 17..32 lanes, the 14x32 kernel with one m block (33..168, M % 14 edges) and two
+ * 9..16 and 17..32 lanes, the 12x32 kernel with one m block (33..168, M % 12 edges) and two
  * (169+), N % 32 edges, K blocks of 192 (576, 1536).
  */
 #include <math.h>
@@ -285,7 +285,7 @@ START_TEST(tile_vs_ref_sampled) {
     tile_case(dt, 12, 40, 1022, 7); /* the same, avx512's transposed-x path (rows copied) */
     tile_case(dt, 8, 100, 1000, 8); /* avx512: the last GEMV M, K % 32 = 8 */
     tile_case(dt, 9, 77, 385, 9);   /* the first GEMM M: 16 lanes, K blocks 192 + 193 */
-    tile_case(dt, 40, 70, 200, 10); /* 14x32 kernel: M % 14 = 12, N % 32 = 6, K 192 + 8 */
+    tile_case(dt, 47, 70, 200, 10); /* 12x32 kernel: M % 12 = 11, N % 32 = 6, K 192 + 8 */
     tile_case(dt, 170, 45, 50, 11); /* two m blocks of 168, the second of 2 rows */
 }
 END_TEST

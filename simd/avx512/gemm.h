@@ -17,7 +17,7 @@
  * GEMV keeps every lane busy up to M = 8, where the AVX2 level (8 lanes) stops at 4; past 8, x rows
  * no longer fit in registers next to the W rows and the GEMM takes over.
  *
- * - GEMM (M > 8): gemm_f32.c, a 14x32 register kernel (14 broadcast x rows x 2 zmm of W columns)
+ * - GEMM (M > 8): gemm_f32.c, a 12x32 register kernel (12 broadcast x rows x 2 zmm of W columns)
  *   for M > 32 and a transposed-x kernel (W rows broadcast against 16 or 32 x lanes) for
  *   M = 9..32. W panels of kc x 32 columns are widened to f32 and packed k-major by the
  *   lm_gemm512_pack_w_fn of the dtype (lm_x512_pack_rows below). Every y element is one f32
@@ -33,10 +33,10 @@
 #define LM_X512_GEMV_MAX_M 8    /* M above this takes the GEMM */
 #define LM_X512_SMALL_M    32   /* M up to this: W rows broadcast against a transposed x panel */
 #define LM_X512_GROUP      12   /* W rows per transposed-x kernel call */
-#define LM_X512_MR         14   /* micro-tile rows (x rows, broadcast) */
+#define LM_X512_MR         12   /* micro-tile rows (x rows, broadcast) */
 #define LM_X512_NR         32   /* micro-tile columns (W rows): two zmm */
 #define LM_X512_KC         192  /* k block: a packed W panel (kc x 32 f32 = 24 KiB) stays in L1 */
-#define LM_X512_MC         168  /* m block (12 micro-panels): packed x (126 KiB) stays in L2 */
+#define LM_X512_MC         168  /* m block (14 micro-panels): packed x (126 KiB) stays in L2 */
 #define LM_X512_NC         1024 /* n block: packed W (kc x nc f32 = 768 KiB) reused across m */
 
 #define LM_X512_INLINE static inline __attribute__((always_inline))
@@ -189,9 +189,9 @@ LM_X512_INLINE __m512 lm_x512_hsum16(const __m512 *v, int n) {
 /* ---- packing (any float dtype) ----------------------------------------------------------- */
 
 /* Rows [0, nr) of a matrix (row stride ld bytes, elements of dt) over kc columns, transposed
- * into a panel of `width` f32 lanes (14, 16 or 32): dst[k*width + j] = row j's element k, zero
+ * into a panel of `width` f32 lanes (12, 16 or 32): dst[k*width + j] = row j's element k, zero
  * for j < width past nr. Sixteen k at a time: sixteen rows' vectors are transposed so each k
- * becomes one 16-lane piece of a packed row (a 14-lane piece is a masked store). Rows past nr
+ * becomes one 16-lane piece of a packed row (a 12-lane piece is a masked store). Rows past nr
  * are never read; the k tail is a masked load of kc % 16 elements per row. An f32 row's 16 k
  * are one 64-byte line, used whole while it is in L1. next/next_nr/next_kc: the
  * lm_gemm512_pack_w_fn prefetch (next NULL: none). */

@@ -2,10 +2,10 @@
  * M > LM_X512_GEMV_MAX_M (8).
  *
  * y[m][n] = sum_k x[m][k] * W[n][k] for all M rows and columns [n0, n1) (one thread's share).
- * Register kernel: 14 broadcast x rows x 32 W columns (28 zmm accumulators; per k two aligned
- * 16-float loads of a packed 32-wide W panel, fourteen broadcasts folded into the FMAs as
- * {1to16} memory operands, 28 FMAs: 16 loads per 28 FMAs keeps both FMA pipes busy with
- * loads to spare), plus a transposed-x twin for small M, in two loop nests by M:
+ * Register kernel: 12 broadcast x rows x 32 W columns (24 zmm accumulators; per k two aligned
+ * 16-float loads of a packed 32-wide W panel, twelve broadcasts, 24 FMAs: 14 loads per 24 FMAs
+ * keeps both FMA pipes busy with loads to spare; 14 rows would use 28 accumulators + 3, and
+ * GCC then spills one in the k loop), plus a transposed-x twin for small M, in two loop nests by M:
  * - M <= LM_X512_SMALL_M (32): roles swapped. x is packed once, transposed, into one panel
  *   xt[k*L + m] of L = 16 lanes (M <= 16) or 32 lanes (one or two zmm; rows past M zero); W
  *   rows are the broadcast operand, 12 at a time, read in place for f32 (converted whole into
@@ -15,14 +15,14 @@
  *   much as the multiply. The result tile (12 W rows x L) stays in a stack tile across k
  *   blocks and is written to y transposed.
  * - larger M (prefill): Goto/BLIS blocking. jc: nc <= 1024 columns; pc: kc <= 192 (K split
- *   evenly, multiples of 16 but the last); ic: mc <= 168 rows, packed into 14-row
- *   micro-panels (x[k*14 + i]); jr: 32-column W panels, packed during the first m block right
+ *   evenly, multiples of 16 but the last); ic: mc <= 168 rows, packed into 12-row
+ *   micro-panels (x[k*12 + i]); jr: 32-column W panels, packed during the first m block right
  *   before their first use (so they are in L1) while the next panel is prefetched, and kept
  *   (kc x nc, 768 KiB) for the later m blocks (with a single m block, M <= 168, only the one
  *   panel in use is kept); ir: kernel.
  * Order of arithmetic: every y[m][n] is one f32 FMA chain over k in increasing order (tiles
  * are stored and reloaded exactly at k-block boundaries, which depend on K only), so a result
- * does not depend on the tile, path or thread its element falls in. Edges (M % 14, N % 32)
+ * does not depend on the tile, path or thread its element falls in. Edges (M % 12, N % 32)
  * run the same kernel with masked loads and stores of y (column masks, rows past the edge
  * neither loaded nor stored); missing x or W rows are zeros in packed panels. Nothing outside
  * x, W and y's M x [n0, n1) is read or written. Packed buffers live in the thread's scratch
@@ -64,25 +64,24 @@ size_t lm_gemm_scratch_avx512(int64_t M, int64_t K) {
 
 /* ---- micro-kernels ----------------------------------------------------------------------- */
 
-/* c (mr <= 14 rows ldc floats apart, nr <= 32 columns) = (accumulate ? c : 0) + x micro-panel
- * x W panel over kc. Packed x: xp[k*14 + i] (zero rows past mr); bp: packed W panel, 64-byte
- * aligned, 32 floats per k. Per k: two aligned loads of W, fourteen broadcasts of x, 28 FMAs
- * into 28 accumulators. y is loaded and stored under the column masks of nr, rows < mr only. */
+/* c (mr <= 12 rows ldc floats apart, nr <= 32 columns) = (accumulate ? c : 0) + x micro-panel
+ * x W panel over kc. Packed x: xp[k*12 + i] (zero rows past mr); bp: packed W panel, 64-byte
+ * aligned, 32 floats per k. Per k: two aligned loads of W, twelve broadcasts of x, 24 FMAs
+ * into 24 accumulators. y is loaded and stored under the column masks of nr, rows < mr only. */
 static void ukernel(int64_t kc, const float *restrict xp, const float *restrict bp, float *c,
                     int64_t ldc, bool accumulate, int64_t mr, int64_t nr) {
     const __mmask16 m0 = lm_x512_mask16(nr), m1 = lm_x512_mask16(nr - 16);
     __m512 acc[LM_X512_MR][2];
-#pragma GCC unroll 14
+#pragma GCC unroll 12
     for (int i = 0; i < LM_X512_MR; i++) {
         acc[i][0] =
             accumulate && i < mr ? _mm512_maskz_loadu_ps(m0, c + i * ldc) : _mm512_setzero_ps();
         acc[i][1] = accumulate && i < mr ? _mm512_maskz_loadu_ps(m1, c + i * ldc + 16)
                                          : _mm512_setzero_ps();
     }
-#pragma GCC unroll 2
     for (int64_t k = 0; k < kc; k++) {
         const __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
-#pragma GCC unroll 14
+#pragma GCC unroll 12
         for (int i = 0; i < LM_X512_MR; i++) {
             const __m512 a = _mm512_set1_ps(xp[i]);
             acc[i][0] = _mm512_fmadd_ps(a, b0, acc[i][0]);
@@ -91,7 +90,7 @@ static void ukernel(int64_t kc, const float *restrict xp, const float *restrict 
         xp += LM_X512_MR;
         bp += LM_X512_NR;
     }
-#pragma GCC unroll 14
+#pragma GCC unroll 12
     for (int i = 0; i < LM_X512_MR; i++)
         if (i < mr) {
             _mm512_mask_storeu_ps(c + i * ldc, m0, acc[i][0]);

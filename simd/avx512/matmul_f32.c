@@ -6,7 +6,7 @@
  *   once and dotted with all M x rows; up to 8 rows in flight, one 16-lane f32 accumulator per
  *   (m, n), unaligned loads, masked loads for K % 16 (never past a row).
  * - larger M: the GEMM in gemm_f32.c: for M <= 32 W rows are read in place as the broadcast
- *   operand of a transposed-x kernel; above that, the 14x32 register kernel over W panels
+ *   operand of a transposed-x kernel; above that, the 12x32 register kernel over W panels
  *   packed from the f32 rows by 16x16 transposes (kc 192, mc 168, nc 1024).
  * Accumulator: f32 FMA chains (see gemm.h for the order); results do not depend on the split of
  * columns across threads.
