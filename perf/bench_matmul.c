@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../simd/kernels.h"
 #include "perf.h"
 
 #define MIN_S 0.3 /* seconds of repeats per timing */
