@@ -9,7 +9,10 @@
  *   out of cache: every call reads the next of enough copies of W to span > 96 MiB.
  * Every case is first checked (its last 40 rows) against the reference kernels (double
  * accumulation) with the bound |got - want| <= (K + 2) * 2^-24 * sum_k |x_k w_k| of
- * tests/check_matmul.c.
+ * tests/check_matmul.c, or for a kernel that splits x into bf16 hi + lo (AVX512-BF16) the
+ * bound its file states, (2^-15 + (K + 8) * 1.02 * 2^-24) * sum_k |x_k w_k| + a tiny term.
+ * "matmul" is the best kernel level of this CPU (lm_isa_select: LMRT_ISA forces one), named on
+ * stderr; where that is above avx2, each case also runs the avx2 level as "matmul_avx2".
  */
 #include <cblas.h>
 #include <math.h>
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../simd/kernels.h"
 #include "perf.h"
 
 #define MIN_S 0.3 /* seconds of repeats per timing */
@@ -67,7 +71,8 @@ static void make_w(enum lm_dtype dt, int64_t K, int64_t N, void **w, float **wf)
  * seconds in double; the last rows hold the edge tiles). The bound needs sum_k |x_k w_k|,
  * computed by the reference on |x| and |W| widened to f32. */
 static void validate(const char *what, const float *got, const float *x, const void *w,
-                     const float *wf, enum lm_dtype dt, int64_t M, int64_t K, int64_t N) {
+                     const float *wf, enum lm_dtype dt, int64_t M, int64_t K, int64_t N,
+                     bool split) {
     int64_t r0 = M > 40 ? M - 40 : 0;
     got += r0 * N, x += r0 * K, M -= r0;
     struct lm_ctx *ref = make_ctx(0, LM_ISA_REF);
@@ -85,7 +90,9 @@ static void validate(const char *what, const float *got, const float *x, const v
     if (lm_matmul(&ty, &tx, &tw, ref) || lm_matmul(&tb, &tax, &taw, ref)) die("reference");
     double worst = 0;
     for (int64_t i = 0; i < M * N; i++) {
-        double tol = (double)(K + 2) * 0x1p-24 * bound[i] + 1e-30;
+        double tol = split ? (0x1p-15 + (double)(K + 8) * 1.02 * 0x1p-24) * bound[i] +
+                                 0x1p-124 * (double)(4 * K + 16) + 1e-30
+                           : (double)(K + 2) * 0x1p-24 * bound[i] + 1e-30;
         double e = fabs((double)got[i] - want[i]) / tol;
         if (!(e <= worst)) worst = e;
     }
@@ -123,6 +130,21 @@ static void run_openblas(void *arg) {
 
 /* ---- cases ------------------------------------------------------------------------------- */
 
+static enum lm_isa best; /* the level "matmul" runs */
+
+/* Levels to time: the best one, and avx2 below it when the best is higher. */
+static int levels(enum lm_isa out[2], const char *names[2]) {
+    int n = 0;
+    out[n] = best, names[n++] = "matmul";
+    if (best != LM_ISA_AVX2 && best != LM_ISA_REF && lm_isa_available(LM_ISA_AVX2))
+        out[n] = LM_ISA_AVX2, names[n++] = "matmul_avx2";
+    return n;
+}
+
+static bool split_kernel(enum lm_isa isa, enum lm_dtype dt) {
+    return lm_kernels_get(isa)->mm[dt].prep != NULL;
+}
+
 static void gemm_vs_openblas(const struct perf_peak *pk, const int *th, int nth) {
     const int64_t M = 1024, N = 1024, K = 1024;
     void *w;
@@ -145,12 +167,12 @@ static void gemm_vs_openblas(const struct perf_peak *pk, const int *th, int nth)
     double flops = 2.0 * M * N * K, bytes = (double)(M * K + K * N + M * N) * 4;
     double ours_1t = 0;
     for (int t = 0; t < nth; t++) {
-        j.ctx = make_ctx(th[t], lm_isa_available(LM_ISA_AVX2) ? LM_ISA_AVX2 : LM_ISA_REF);
+        j.ctx = make_ctx(th[t], best);
         openblas_set_num_threads(th[t]);
         run_ours(&j), run_openblas(&j);
         if (t == 0) {
-            validate("f32 1024^3", y, x, w, wf, LM_F32, M, K, N);
-            validate("openblas 1024^3", yb, x, w, wf, LM_F32, M, K, N);
+            validate("f32 1024^3", y, x, w, wf, LM_F32, M, K, N, false);
+            validate("openblas 1024^3", yb, x, w, wf, LM_F32, M, K, N, false);
         }
         double ns_ours = 1e30, ns_blas = 1e30;
         for (int round = 0; round < 3; round++) { /* alternate: both see the same machine */
@@ -160,8 +182,8 @@ static void gemm_vs_openblas(const struct perf_peak *pk, const int *th, int nth)
         }
         perf_row("matmul", "f32", "M1024 K1024 N1024", th[t], ns_ours, flops, bytes, pk);
         perf_row("openblas_sgemm", "f32", "M1024 K1024 N1024", th[t], ns_blas, flops, bytes, pk);
-        fprintf(stderr, "ratio_vs_openblas\tf32\tM1024 K1024 N1024\t%d threads\t%.3f\n", th[t],
-                ns_blas / ns_ours);
+        fprintf(stderr, "ratio_vs_openblas\tf32\tM1024 K1024 N1024\t%d threads\t%.3f\t%s\n", th[t],
+                ns_blas / ns_ours, lm_isa_name(best));
         if (t == 0)
             ours_1t = ns_ours;
         else
@@ -202,16 +224,20 @@ static void matmul_case(const struct perf_peak *pk, const int *th, int nth, enum
     snprintf(shape, sizeof shape, "M%lld K%lld N%lld", (long long)M, (long long)K, (long long)N);
     double flops = 2.0 * M * N * K;
     double bytes = cold ? (double)wbytes : (double)wbytes + (double)(M * K + M * N) * 4;
-    for (int t = 0; t < nth; t++) {
-        j.ctx = make_ctx(th[t], lm_isa_available(LM_ISA_AVX2) ? LM_ISA_AVX2 : LM_ISA_REF);
-        if (t == 0) {
-            run_ours(&j);
-            validate(shape, y, x, w, wf, dt, M, K, N);
+    enum lm_isa lv[2];
+    const char *names[2];
+    int nl = levels(lv, names);
+    for (int l = 0; l < nl; l++)
+        for (int t = 0; t < nth; t++) {
+            j.ctx = make_ctx(th[t], lv[l]);
+            if (t == 0) {
+                run_ours(&j);
+                validate(shape, y, x, w, wf, dt, M, K, N, split_kernel(lv[l], dt));
+            }
+            perf_row(names[l], lm_dtype_name(dt), shape, th[t], perf_time_ns(run_ours, &j, MIN_S),
+                     flops, bytes, pk);
+            lm_ctx_free(j.ctx);
         }
-        perf_row("matmul", lm_dtype_name(dt), shape, th[t], perf_time_ns(run_ours, &j, MIN_S),
-                 flops, bytes, pk);
-        lm_ctx_free(j.ctx);
-    }
     for (int c = 0; c < ncopies; c++)
         lm_aligned_free(tw[c].data);
     free(tw);
@@ -223,8 +249,10 @@ int main(void) {
     perf_peak_get(&pk);
     int th[8];
     int nth = perf_thread_counts(th, 8);
+    if (lm_isa_select(&best)) die("LMRT_ISA");
     perf_header();
-    fprintf(stderr, "bench_matmul: OpenBLAS core %s\n", openblas_get_corename());
+    fprintf(stderr, "bench_matmul: kernels %s, OpenBLAS core %s\n", lm_isa_name(best),
+            openblas_get_corename());
     gemm_vs_openblas(&pk, th, nth);
     const enum lm_dtype dts[3] = {LM_F32, LM_F16, LM_BF16};
     const int64_t prefill[2][2] = {{576, 1536}, {1536, 576}};

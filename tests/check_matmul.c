@@ -25,6 +25,19 @@
  * wrong row) shows up as an error of about S / K, far above the bound for the K tested. With
  * K = 1 there is a single rounding on both sides, so results must be bit-identical.
  * NaN must give NaN and +-inf the same infinity.
+ *
+ * A float kernel with a prep step is the AVX512-BF16 one (simd/avx512/matmul_bf16_dpbf16.c):
+ * x split into bf16 hi + lo, each element off by up to 2^-15 |x| before any summation, and
+ * vdpbf16ps flushing subnormals. It is held to the bound its file states, with K + 8 roundings
+ * so that the bound also covers its f32 GEMM path: |got - want| <= (2^-15 + (K + 8) * 1.02 *
+ * 2^-24) * S + 2^-124 * (K * (max|x| + max|w|) + K + 16) (sum_k |w_k| and sum_k |x_k| bounded by
+ * K times the largest magnitudes), also for K = 1. Its tiles get x through prep, as the op does.
+ * The AVX-512 BF16 tile that AVX512-BF16 replaces (and the emulated build always does) is
+ * tested as one more kernel, so it is not left out.
+ *
+ * Paths of the AVX-512 level the sizes reach: GEMV M <= 8 (K % 16 tails), transposed-x GEMM
+ * 9..16 and 17..32 lanes, the 12x32 kernel with one m block (33..168, M % 12 edges) and two
+ * (169+), N % 32 edges, K blocks of 192 (576, 1536).
  */
 #include <math.h>
 #include <stdio.h>
@@ -56,6 +69,34 @@ static void assert_same(const char *label, const float *got, const float *want, 
     if (memcmp(got, want, (size_t)n * sizeof(float)) != 0) tu_assert_equal_f32(label, got, want, n);
 }
 
+/* The AVX-512 BF16 tile that the AVX512-BF16 one replaces in the table (weak: absent when the
+ * build has no AVX-512 kernels). */
+void lm_mm_tile_bf16_avx512(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch)
+    __attribute__((weak));
+size_t lm_gemm_scratch_avx512(int64_t M, int64_t K) __attribute__((weak));
+
+/* The kernels under test for dt: every SIMD level's, and that replaced AVX-512 BF16 tile. */
+struct kcase {
+    char name[48];
+    struct lm_mm_kernel k;
+};
+static int test_kernels(enum lm_dtype dt, struct kcase *out) {
+    enum lm_isa lv[LM_ISA_COUNT];
+    int nl = tu_simd_levels(lv), n = 0;
+    for (int l = 0; l < nl; l++, n++) {
+        out[n].k = lm_kernels_get(lv[l])->mm[dt];
+        snprintf(out[n].name, sizeof out[n].name, "%s %s", lm_isa_name(lv[l]), lm_dtype_name(dt));
+    }
+    if (dt == LM_BF16 && lm_mm_tile_bf16_avx512 && lm_isa_available(LM_ISA_AVX512) &&
+        lm_kernels_get(LM_ISA_AVX512)->mm[LM_BF16].tile != lm_mm_tile_bf16_avx512) {
+        out[n].k = (struct lm_mm_kernel){
+            .tile = lm_mm_tile_bf16_avx512, .scratch_size = lm_gemm_scratch_avx512, .n_step = 32};
+        snprintf(out[n].name, sizeof out[n].name, "avx512 bf16 (without dpbf16)");
+        n++;
+    }
+    return n;
+}
+
 static void *xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
     ck_assert_ptr_nonnull(p);
@@ -71,6 +112,7 @@ struct prob {
     float *xbuf, *x, *xa;
     uint8_t *wbuf, *w, *wa;
     float *want, *sum, *got;
+    double amax; /* max |x| + max |W| (the split bound's absolute term) */
 };
 
 static void prob_init(struct prob *p, enum lm_dtype dt, int64_t M, int64_t N, int64_t K,
@@ -109,18 +151,33 @@ static struct lm_mm prob_mm(const struct prob *p, float *y, const float *x, cons
                           .K = p->K};
 }
 
+static float w_get(enum lm_dtype dt, const void *w, int64_t i) {
+    if (dt == LM_F16) return lm_f16_to_f32(((const uint16_t *)w)[i]);
+    if (dt == LM_BF16) return lm_bf16_to_f32(((const uint16_t *)w)[i]);
+    return ((const float *)w)[i];
+}
+
 /* want and sum from the reference tile (after x or W were changed). */
 static void prob_ref(struct prob *p) {
     const struct lm_mm_kernel *ref = &lm_kernels_get(LM_ISA_REF)->mm[p->dt];
+    double xm = 0, wm = 0;
+    for (int64_t i = 0; i < (p->M - 1) * p->ldx + p->K; i++)
+        if (isfinite(p->xa[1 + i]) && p->xa[1 + i] > xm) xm = p->xa[1 + i];
+    for (int64_t i = 0; i < (p->N - 1) * p->ldw + p->K; i++) {
+        float v = w_get(p->dt, p->wa, 1 + i);
+        if (isfinite(v) && v > wm) wm = v;
+    }
+    p->amax = xm + wm;
     struct lm_mm a = prob_mm(p, p->want, p->x, p->w);
     ref->tile(&a, 0, p->N, NULL);
     a = prob_mm(p, p->sum, p->xa + 1, p->wa + esize(p->dt));
     ref->tile(&a, 0, p->N, NULL);
 }
 
-/* |got - want| within the bound (see the top), NaN and inf matching; bit-exact when K == 1. */
-static void check_bound(const char *label, const float *got, const float *want, const float *sum,
-                        int64_t M, int64_t N, int64_t ld, int64_t K) {
+/* |got - want| within the bound (see the top), NaN and inf matching; bit-exact when K == 1.
+ * split: the bound of a kernel that splits x into bf16 hi + lo (amax = max|x| + max|W|). */
+static void check_bound_k(const char *label, const float *got, const float *want, const float *sum,
+                          int64_t M, int64_t N, int64_t ld, int64_t K, bool split, double amax) {
     for (int64_t m = 0; m < M; m++)
         for (int64_t n = 0; n < N; n++) {
             float g = got[m * ld + n], w = want[m * ld + n];
@@ -133,6 +190,9 @@ static void check_bound(const char *label, const float *got, const float *want, 
             }
             double tol = (double)(K + 4) * 0x1p-24 * 1.01 * sum[m * ld + n] + (double)K * 0x1p-149;
             if (K == 1) tol = 0;
+            if (split)
+                tol = (0x1p-15 + (double)(K + 8) * 1.02 * 0x1p-24) * sum[m * ld + n] +
+                      0x1p-124 * ((double)K * amax + (double)K + 16);
             if (!(fabs((double)g - w) <= tol))
                 ck_abort_msg(
                     "%s: M %lld N %lld K %lld: y[%lld][%lld] got %.9g want %.9g (bound %.3g)",
@@ -180,22 +240,22 @@ static void run_tile(const struct lm_mm_kernel *kern, struct prob *p) {
 
 /* Every SIMD level's tile for dt on an M x N x K problem against the reference. */
 static void tile_case(enum lm_dtype dt, int64_t M, int64_t N, int64_t K, uint64_t seed) {
-    enum lm_isa lv[LM_ISA_COUNT];
-    int nl = tu_simd_levels(lv);
+    struct kcase kc[LM_ISA_COUNT + 1];
+    int nk = test_kernels(dt, kc);
     struct tu_rng r = tu_rng(seed);
     struct prob p;
     prob_init(&p, dt, M, N, K, &r);
     prob_ref(&p);
-    for (int l = 0; l < nl; l++) {
-        run_tile(&lm_kernels_get(lv[l])->mm[dt], &p);
+    for (int l = 0; l < nk; l++) {
+        run_tile(&kc[l].k, &p);
         char label[64];
-        snprintf(label, sizeof label, "%s %s tile", lm_isa_name(lv[l]), lm_dtype_name(dt));
-        check_bound(label, p.got, p.want, p.sum, M, N, p.ldy, K);
+        snprintf(label, sizeof label, "%s tile", kc[l].name);
+        check_bound_k(label, p.got, p.want, p.sum, M, N, p.ldy, K, kc[l].k.prep != NULL, p.amax);
     }
     prob_free(&p);
 }
 
-static const int64_t Ms[] = {1, 2, 3, 4, 5, 6, 7, 13, 16, 17, 33, 100, 150, 151};
+static const int64_t Ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17, 32, 33, 100, 150, 151, 169};
 static const int64_t sizes[] = {1,  2,  3,  5,  7,   8,   9,   15,  16,  17,  31,
                                 33, 47, 63, 65, 100, 127, 129, 200, 255, 256, 257};
 #define NSIZES (int)(sizeof sizes / sizeof sizes[0])
@@ -220,6 +280,11 @@ START_TEST(tile_vs_ref_sampled) {
     tile_case(dt, 33, 200, 1536, 4);
     tile_case(dt, 151, dt == LM_F32 ? 1100 : 130, 300, 5); /* two n blocks (f32), m edges */
     tile_case(dt, 6, 40, 1022, 6);   /* f32 W rows 4 KiB apart: the 6-row kernel for M <= 8 */
+    tile_case(dt, 12, 40, 1022, 8);  /* the same, avx512's transposed-x path (rows copied) */
+    tile_case(dt, 8, 100, 1000, 9);  /* avx512: the last GEMV M, K % 32 = 8 */
+    tile_case(dt, 9, 77, 385, 10);   /* the first GEMM M: 16 lanes, K blocks 192 + 193 */
+    tile_case(dt, 47, 70, 200, 11);  /* 12x32 kernel: M % 12 = 11, N % 32 = 6, K 192 + 8 */
+    tile_case(dt, 170, 45, 50, 12);  /* two m blocks of 168, the second of 2 rows */
     tile_case(dt, 150, 40, 1536, 7); /* avx512+amx: two x chunks (~1 MiB of bf16 pieces each) */
 }
 END_TEST
@@ -227,11 +292,11 @@ END_TEST
 /* Every N in 1..257 and every K in 1..257 for M on each path. */
 START_TEST(tile_vs_ref_sweep) {
     enum lm_dtype dt = dtypes[_i];
-    const int64_t msw[] = {1, 3, 4, 5, 16, 20};
+    const int64_t msw[] = {1, 3, 4, 5, 8, 9, 16, 20, 33};
     for (size_t mi = 0; mi < sizeof msw / sizeof msw[0]; mi++)
         for (int64_t n = 1; n <= 257; n++)
             tile_case(dt, msw[mi], n, n % 2 ? 19 : 8, (uint64_t)(n * 31 + mi));
-    const int64_t mk[] = {1, 2, 7, 17};
+    const int64_t mk[] = {1, 2, 7, 8, 17, 33};
     for (size_t mi = 0; mi < sizeof mk / sizeof mk[0]; mi++)
         for (int64_t k = 1; k <= 257; k++)
             tile_case(dt, mk[mi], 21, k, (uint64_t)(k * 17 + mi));
@@ -249,9 +314,9 @@ END_TEST
 /* Zeros, huge values, overflow to inf, subnormals, NaN and inf, on each path. */
 START_TEST(tile_edge_values) {
     enum lm_dtype dt = dtypes[_i];
-    enum lm_isa lv[LM_ISA_COUNT];
-    int nl = tu_simd_levels(lv);
-    const int64_t mlist[] = {1, 3, 5, 20, 150}, N = 21, K = 19;
+    struct kcase kc[LM_ISA_COUNT + 1];
+    int nk = test_kernels(dt, kc);
+    const int64_t mlist[] = {1, 3, 5, 8, 9, 20, 40, 150}, N = 21, K = 19;
     /* 0 zeros, 1 huge with cancellation, 2 overflow to +inf, 3 subnormal x and tiny W, 4 NaN
      * in one x row, 5 +inf and NaN in two W rows */
     const float big_w = dt == LM_F16 ? 60000.0f : 1e18f, big_x = dt == LM_F16 ? 1e30f : 1e18f;
@@ -291,12 +356,12 @@ START_TEST(tile_edge_values) {
                         fabsf(store_w(dt, p.wbuf, 5 * p.ldw + 2, NAN)));
             }
             prob_ref(&p);
-            for (int l = 0; l < nl; l++) {
-                run_tile(&lm_kernels_get(lv[l])->mm[dt], &p);
-                char label[64];
-                snprintf(label, sizeof label, "%s %s edge case %d", lm_isa_name(lv[l]),
-                         lm_dtype_name(dt), c);
-                check_bound(label, p.got, p.want, p.sum, M, N, p.ldy, K);
+            for (int l = 0; l < nk; l++) {
+                run_tile(&kc[l].k, &p);
+                char label[80];
+                snprintf(label, sizeof label, "%s edge case %d", kc[l].name, c);
+                check_bound_k(label, p.got, p.want, p.sum, M, N, p.ldy, K, kc[l].k.prep != NULL,
+                              p.amax);
                 if (c == 0)
                     for (int64_t m = 0; m < M; m++)
                         for (int64_t n = 0; n < N; n++)
@@ -345,16 +410,16 @@ END_TEST
  * n_step-aligned splits; any split is a stronger check of the same arithmetic-order claim). */
 START_TEST(tile_column_split_identical) {
     enum lm_dtype dt = dtypes[_i];
-    enum lm_isa lv[LM_ISA_COUNT];
-    int nl = tu_simd_levels(lv);
-    const int64_t mlist[] = {1, 2, 3, 4, 5, 8, 9, 17, 150}, N = 37, K = 100;
+    struct kcase kc[LM_ISA_COUNT + 1];
+    int nk = test_kernels(dt, kc);
+    const int64_t mlist[] = {1, 2, 3, 4, 5, 8, 9, 17, 32, 33, 150}, N = 37, K = 100;
     for (size_t mi = 0; mi < sizeof mlist / sizeof mlist[0]; mi++) {
         struct tu_rng r = tu_rng(40 + mi);
         struct prob p;
         prob_init(&p, dt, mlist[mi], N, K, &r);
         float *one = xmalloc((size_t)(p.M * p.ldy) * 4);
-        for (int l = 0; l < nl; l++) {
-            const struct lm_mm_kernel *kern = &lm_kernels_get(lv[l])->mm[dt];
+        for (int l = 0; l < nk; l++) {
+            const struct lm_mm_kernel *kern = &kc[l].k;
             size_t ss = kern->scratch_size ? kern->scratch_size(p.M, K) : 0;
             void *scratch = tu_alloc(ss ? ss : 64);
             memset(p.got, 0, (size_t)(p.M * p.ldy) * 4);
@@ -366,7 +431,7 @@ START_TEST(tile_column_split_identical) {
             a.y = one;
             for (int64_t n = 0; n < N; n++)
                 kern->tile(&a, n, n + 1, scratch);
-            assert_same("tile one call vs per column", one, p.got, p.M * p.ldy);
+            assert_same(kc[l].name, one, p.got, p.M * p.ldy);
             lm_aligned_free(scratch);
             if (xbuf) lm_aligned_free(xbuf);
         }
@@ -402,7 +467,7 @@ END_TEST
  * threads: within the bound of the reference, and bit-identical across thread counts. */
 START_TEST(op_strided_threads) {
     enum lm_dtype dt = dtypes[_i];
-    const int64_t mlist[] = {1, 4, 5, 16, 33, 150}, N = 100, K = 77;
+    const int64_t mlist[] = {1, 4, 5, 8, 9, 16, 33, 150}, N = 100, K = 77;
     for (size_t mi = 0; mi < sizeof mlist / sizeof mlist[0]; mi++) {
         int64_t M = mlist[mi];
         struct tu_rng r = tu_rng(7 + mi);
@@ -436,7 +501,8 @@ START_TEST(op_strided_threads) {
                 struct lm_ctx *ctx = tu_ctx(th, (enum lm_isa)isa);
                 memset(got, 0xff, (size_t)(M * N) * 4);
                 ck_assert_msg(lm_matmul(&y, &x, &wt, ctx) == LM_OK, "%s", lm_last_error());
-                check_bound("matmul op", got, want, sum, M, N, N, K);
+                check_bound_k("matmul op", got, want, sum, M, N, N, K,
+                              lm_kernels_get((enum lm_isa)isa)->mm[dt].prep != NULL, 3.0);
                 if (th == 1)
                     memcpy(first, got, (size_t)(M * N) * 4);
                 else
@@ -455,7 +521,7 @@ END_TEST
  * n blocks (the thread split moves every column boundary). */
 START_TEST(op_threads_identical) {
     enum lm_dtype dt = dtypes[_i];
-    const int64_t mlist[] = {1, 2, 3, 4, 7, 16, 17, 150}, N = 1100, K = 300;
+    const int64_t mlist[] = {1, 2, 3, 4, 7, 8, 9, 16, 17, 33, 150, 169}, N = 1100, K = 300;
     struct tu_rng r = tu_rng(99);
     uint8_t *w = tu_alloc((size_t)(N * K) * esize(dt));
     for (int64_t i = 0; i < N * K; i++)
@@ -522,7 +588,8 @@ START_TEST(op_3d_broadcast) {
                 memset(got, 0, (size_t)(N * T * B) * 4);
                 ck_assert_msg(lm_matmul(&y, v ? &sliced : &contig, &wt, ctx) == LM_OK, "%s",
                               lm_last_error());
-                check_bound(v ? "matmul 3-D slice" : "matmul 3-D", got, want, sum, T * B, N, N, K);
+                check_bound_k(v ? "matmul 3-D slice" : "matmul 3-D", got, want, sum, T * B, N, N, K,
+                              lm_kernels_get((enum lm_isa)isa)->mm[dt].prep != NULL, 2.0);
             }
             lm_ctx_free(ctx);
         }

@@ -422,7 +422,6 @@ START_TEST(avx512_silu_ulp) {
 END_TEST
 #endif
 
-
 static Suite *simd_math_suite(void) {
     Suite *s = suite_create("simd_math");
     TCase *tc = tcase_create("avx2");

@@ -13,7 +13,8 @@
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
 #include <simde_x86_extra.h> /* tests/emu: what SIMDe 0.7.4 lacks; add missing intrinsics there */
-#include <avx512_emu.h> /* what SIMDe 0.7.4 lacks: masked loads/stores, vcvtph2ps zmm... */
+#include <avx512_emu.h>      /* what SIMDe 0.7.4 lacks: masked loads/stores, vcvtph2ps zmm... */
+#include <avx512_emu_mm.h>   /* the float matmuls' masked loads/stores and widenings  */
 #else
 #include <immintrin.h>
 #endif
@@ -43,7 +44,7 @@ void lm_mm_q4_0_avx512_vnni(const struct lm_mm *a, int64_t n0, int64_t n1, void 
 size_t lm_mm_q4_0_scratch_avx512_vnni(int64_t M, int64_t K);
 void lm_mm_q4_1_avx512_vnni(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
 size_t lm_mm_q4_1_scratch_avx512_vnni(int64_t M, int64_t K);
-/* ---- shared helpers: tail masks, reductions, exp, SiLU (x512f) ----------------------------- */
+/* ---- shared helpers: tail masks, reductions, exp, SiLU  ----------------------------- */
 /* The vector-valued helpers are always_inline: a kernel that calls one from several places
  * must not get an out-of-line copy that passes zmm values (slow, and in the SIMDe build GCC
  * warns, -Wpsabi, that such a function's ABI differs without -mavx512f). */
@@ -160,5 +161,15 @@ void lm_conv1d_avx512(float *y, const float *const *rows, const float *w, int64_
 void lm_exp_avx512(float *y, const float *x, int64_t n);
 void lm_exp_nonpos_avx512(float *y, const float *x, int64_t n);
 void lm_silu16_avx512(float *y, const float *x, int64_t n);
+/* ---- float matmuls : matmul_<dtype>.c, GEMV and packing in gemm.h, GEMM in
+ * gemm_f32.c; scratch_size of all of them: lm_gemm_scratch_avx512 ---------------------------- */
+void lm_mm_tile_f32_avx512(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+void lm_mm_tile_f16_avx512(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+void lm_mm_tile_bf16_avx512(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
+size_t lm_gemm_scratch_avx512(int64_t M, int64_t K);
+/* AVX512-BF16 (matmul_bf16_dpbf16.c): x split into bf16 hi + lo by prep */
+void lm_mm_bf16_prep_dpbf16(void *dst, const float *x, int64_t K);
+size_t lm_mm_bf16_prep_size_dpbf16(int64_t K);
+void lm_mm_tile_bf16_dpbf16(const struct lm_mm *a, int64_t n0, int64_t n1, void *scratch);
 
 #endif

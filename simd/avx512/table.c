@@ -35,7 +35,7 @@ void lm_kernels_fill_avx512(struct lm_kernels *k) {
     k->to_f32[LM_Q4_K] = lm_q4_k_to_f32_avx512;
     k->to_f32[LM_Q5_K] = lm_q5_k_to_f32_avx512;
     k->to_f32[LM_Q6_K] = lm_q6_k_to_f32_avx512;
-    /* x512f: conversions, norms, softmax, rope, attention, elementwise, conv */
+    /* conversions, norms, softmax, rope, attention, elementwise, conv */
     k->to_f32[LM_F16] = lm_f16_to_f32_avx512;
     k->from_f32[LM_F16] = lm_f32_to_f16_avx512;
     k->to_f32[LM_BF16] = lm_bf16_to_f32_avx512;
@@ -55,10 +55,24 @@ void lm_kernels_fill_avx512(struct lm_kernels *k) {
     k->mul = lm_mul_avx512;
     k->scale = lm_scale_avx512;
     k->conv1d = lm_conv1d_avx512;
+    /* matmul: F32, F16, BF16 share the f32 GEMV/GEMM (gemm.h, gemm_f32.c) */
+    k->mm[LM_F32] = (struct lm_mm_kernel){
+        .tile = lm_mm_tile_f32_avx512, .scratch_size = lm_gemm_scratch_avx512, .n_step = 32};
+    k->mm[LM_F16] = (struct lm_mm_kernel){
+        .tile = lm_mm_tile_f16_avx512, .scratch_size = lm_gemm_scratch_avx512, .n_step = 32};
+    k->mm[LM_BF16] = (struct lm_mm_kernel){
+        .tile = lm_mm_tile_bf16_avx512, .scratch_size = lm_gemm_scratch_avx512, .n_step = 32};
 }
 
 /* + AVX512-BF16 (vdpbf16ps), where the CPU has it, at avx512 and every level above */
-void lm_kernels_fill_avx512_bf16(struct lm_kernels *k) { (void)k; }
+void lm_kernels_fill_avx512_bf16(struct lm_kernels *k) {
+    /* matmul BF16: vdpbf16ps decode on x split into bf16 hi + lo (matmul_bf16_dpbf16.c) */
+    k->mm[LM_BF16] = (struct lm_mm_kernel){.prep = lm_mm_bf16_prep_dpbf16,
+                                           .prep_size = lm_mm_bf16_prep_size_dpbf16,
+                                           .tile = lm_mm_tile_bf16_dpbf16,
+                                           .scratch_size = lm_gemm_scratch_avx512,
+                                           .n_step = 32};
+}
 
 /* avx512+vnni: vpdpbusd dot products, over the avx512 table */
 void lm_kernels_fill_avx512_vnni(struct lm_kernels *k) {
