@@ -12,6 +12,7 @@
  * files were compiled against SIMDe and the AMX files against tests/emu/amx_emu.h, so every
  * level runs on any x86 CPU with AVX2 (the flags SIMDe's translations are built with).
  */
+#define _GNU_SOURCE /* syscall */
 #include <cpuinfo.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -28,8 +29,8 @@
 
 #include "kernels.h"
 
-static const char *isa_names[LM_ISA_COUNT] = {
-    "ref", "avx2", "avx512", "avx512+vnni", "avx512+amx", "neon", "neon+dotprod"};
+static const char *isa_names[LM_ISA_COUNT] = {"ref",        "avx2", "avx512",      "avx512+vnni",
+                                              "avx512+amx", "neon", "neon+dotprod"};
 
 const char *lm_isa_name(enum lm_isa isa) {
     return (unsigned)isa < LM_ISA_COUNT ? isa_names[isa] : "invalid";
@@ -252,7 +253,7 @@ static pthread_once_t once[LM_ISA_COUNT] = {PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT
                                             PTHREAD_ONCE_INIT};
 _Static_assert(LM_ISA_COUNT == 7, "one pthread_once per level");
 
-#define FILL_ONCE(ISA)                                                                           \
+#define FILL_ONCE(ISA)                                                                             \
     static void fill_##ISA(void) { fill_level(ISA, &tables[ISA]); }
 FILL_ONCE(LM_ISA_REF)
 FILL_ONCE(LM_ISA_AVX2)
@@ -262,8 +263,8 @@ FILL_ONCE(LM_ISA_AMX)
 FILL_ONCE(LM_ISA_NEON)
 FILL_ONCE(LM_ISA_NEON_DOTPROD)
 static void (*const fillers[LM_ISA_COUNT])(void) = {
-    fill_LM_ISA_REF,  fill_LM_ISA_AVX2, fill_LM_ISA_AVX512,       fill_LM_ISA_AVX512_VNNI,
-    fill_LM_ISA_AMX,  fill_LM_ISA_NEON, fill_LM_ISA_NEON_DOTPROD,
+    fill_LM_ISA_REF, fill_LM_ISA_AVX2, fill_LM_ISA_AVX512,       fill_LM_ISA_AVX512_VNNI,
+    fill_LM_ISA_AMX, fill_LM_ISA_NEON, fill_LM_ISA_NEON_DOTPROD,
 };
 
 const struct lm_kernels *lm_kernels_get(enum lm_isa isa) {

@@ -94,11 +94,11 @@ const struct lm_kernels *lm_kernels_get(enum lm_isa isa);
  * on the way up (dispatch.c's fill_level). Each lives in simd/<isa>/table.c. */
 void lm_kernels_fill_ref(struct lm_kernels *k);
 void lm_kernels_fill_avx2(struct lm_kernels *k);
-void lm_kernels_fill_avx512(struct lm_kernels *k);      /* F/BW/VL/DQ */
-void lm_kernels_fill_avx512_bf16(struct lm_kernels *k); /* + AVX512-BF16, where the CPU has it */
-void lm_kernels_fill_avx512_vnni(struct lm_kernels *k); /* + AVX512-VNNI */
-void lm_kernels_fill_amx(struct lm_kernels *k);         /* + AMX-TILE/INT8/BF16 */
-void lm_kernels_fill_neon(struct lm_kernels *k);        /* ARMv8 Advanced SIMD */
+void lm_kernels_fill_avx512(struct lm_kernels *k);       /* F/BW/VL/DQ */
+void lm_kernels_fill_avx512_bf16(struct lm_kernels *k);  /* + AVX512-BF16, where the CPU has it */
+void lm_kernels_fill_avx512_vnni(struct lm_kernels *k);  /* + AVX512-VNNI */
+void lm_kernels_fill_amx(struct lm_kernels *k);          /* + AMX-TILE/INT8/BF16 */
+void lm_kernels_fill_neon(struct lm_kernels *k);         /* ARMv8 Advanced SIMD */
 void lm_kernels_fill_neon_dotprod(struct lm_kernels *k); /* + ARMv8.2 dotprod */
 
 /* ---- reference kernels (ops/<op>.c): the oracle ------------------------------------------ */

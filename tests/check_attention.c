@@ -677,7 +677,9 @@ START_TEST(attention_kernel_vs_ref) {
     enum lm_isa lv[LM_ISA_COUNT];
     int nl = tu_simd_levels(lv);
     const struct lm_kernels *ref = lm_kernels_get(LM_ISA_REF);
-    const int64_t Gs[] = {1, 2, 3, 4, 5, 8}, hds[] = {1, 7, 17, 32, 40, 64, 80, 128},
+    /* hd: every remainder mod 4 (the NEON level's tail chunk; 6 gives hd % 4 == 2) and the
+     * 8-lane levels' tails */
+    const int64_t Gs[] = {1, 2, 3, 4, 5, 8}, hds[] = {1, 6, 7, 17, 32, 40, 64, 80, 128},
                   nkvs[] = {1, 2, 3, 63, 64, 65, 130, 200};
     enum { MG = 8, MHD = 128, MKV = 200, PAD = 5 };
     struct tu_rng r = tu_rng(77);
@@ -691,7 +693,7 @@ START_TEST(attention_kernel_vs_ref) {
     for (int l = 0; l < nl; l++) {
         const struct lm_kernels *k = lm_kernels_get(lv[l]);
         for (int gi = 0; gi < 6; gi++)
-            for (int hi = 0; hi < 8; hi++)
+            for (int hi = 0; hi < 9; hi++)
                 for (int ni = 0; ni < 8; ni++) {
                     const int64_t G = Gs[gi], hd = hds[hi], n_kv = nkvs[ni];
                     const int variant = (gi + hi + ni) % 4; /* f16?, mask? rotate through */

@@ -11,6 +11,9 @@
  * after clearing a sequence for reuse.
  * BERT (mean and CLS pooling): our tokenization equals the reference ids; embeddings of all
  * texts in one batch within 1e-5 (max abs) and cosine >= 0.99999 of sentence-transformers'.
+ * Every test runs once per kernel level available (the loop index is the level), so the emulated
+ * build (build/tests/emu) and the qemu-aarch64 run hold every level's whole-model output to the
+ * same references.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <cJSON.h>
@@ -123,11 +126,12 @@ static void check_row(struct cmp *c, const struct ref *r, int32_t row, const flo
     if (worst / c->range > c->worst) c->worst = worst / c->range;
 }
 
-static void causal(const char *name, const char *file, const char *ref_file) {
+static void causal(const char *name, const char *file, const char *ref_file, enum lm_isa isa) {
+    if (!lm_isa_available(isa)) return;
     struct ref r = load_ref(name);
     struct cmp c = {.want = load_f32(name, ref_file, (size_t)r.total * r.n_vocab)};
     char label[128];
-    snprintf(label, sizeof label, "%s/%s vs %s", name, file, ref_file);
+    snprintf(label, sizeof label, "%s/%s vs %s [%s]", name, file, ref_file, lm_isa_name(isa));
     c.label = label;
     float lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < (size_t)r.total * r.n_vocab; i++)
@@ -139,6 +143,7 @@ static void causal(const char *name, const char *file, const char *ref_file) {
         .n_ctx = 64, .n_seq = r.n, .n_batch = r.total, .n_outputs = r.total};
     struct lm_session *s;
     ck_assert_msg(lm_session_create(m, &o, &s) == LM_OK, "%s", lm_last_error());
+    ck_assert_msg(lm_ctx_set_isa(lm_session_ctx(s), isa) == LM_OK, "%s", lm_last_error());
     int32_t *tok = malloc((size_t)r.total * sizeof *tok), *seq = malloc((size_t)r.total * 4);
     int8_t *all = malloc((size_t)r.total);
     memset(all, 1, (size_t)r.total);
@@ -188,41 +193,42 @@ static void causal(const char *name, const char *file, const char *ref_file) {
     free_ref(&r);
 }
 
-START_TEST(llama_hf) { causal("llama", "hf", "logits_hf.f32"); }
+START_TEST(llama_hf) { causal("llama", "hf", "logits_hf.f32", _i); }
 END_TEST
 START_TEST(llama_gguf) {
-    causal("llama", "model-f32.gguf", "logits_hf.f32");
-    causal("llama", "model-f32.gguf", "logits_gguf.f32");
+    causal("llama", "model-f32.gguf", "logits_hf.f32", _i);
+    causal("llama", "model-f32.gguf", "logits_gguf.f32", _i);
 }
 END_TEST
-START_TEST(llama_tied_hf) { causal("llama-tied", "hf", "logits_hf.f32"); }
+START_TEST(llama_tied_hf) { causal("llama-tied", "hf", "logits_hf.f32", _i); }
 END_TEST
 START_TEST(llama_tied_gguf) {
-    causal("llama-tied", "model-f32.gguf", "logits_hf.f32");
-    causal("llama-tied", "model-f32.gguf", "logits_gguf.f32");
+    causal("llama-tied", "model-f32.gguf", "logits_hf.f32", _i);
+    causal("llama-tied", "model-f32.gguf", "logits_gguf.f32", _i);
 }
 END_TEST
 /* Mistral: the window is in config.json (HF) and in the -swa GGUF; the converter's GGUF has
  * none, so it must match transformers without the window and llama.cpp. */
-START_TEST(mistral_hf) { causal("mistral", "hf", "logits_hf.f32"); }
+START_TEST(mistral_hf) { causal("mistral", "hf", "logits_hf.f32", _i); }
 END_TEST
-START_TEST(mistral_gguf_swa) { causal("mistral", "model-f32-swa.gguf", "logits_hf.f32"); }
+START_TEST(mistral_gguf_swa) { causal("mistral", "model-f32-swa.gguf", "logits_hf.f32", _i); }
 END_TEST
 START_TEST(mistral_gguf) {
-    causal("mistral", "model-f32.gguf", "logits_hf_nowindow.f32");
-    causal("mistral", "model-f32.gguf", "logits_gguf.f32");
+    causal("mistral", "model-f32.gguf", "logits_hf_nowindow.f32", _i);
+    causal("mistral", "model-f32.gguf", "logits_gguf.f32", _i);
 }
 END_TEST
-START_TEST(lfm2_hf) { causal("lfm2", "hf", "logits_hf.f32"); }
+START_TEST(lfm2_hf) { causal("lfm2", "hf", "logits_hf.f32", _i); }
 END_TEST
 /* llama.cpp's own lfm2 output is 1.3e-4 of the range from transformers' (its f32 kernels sum
  * in another order): the GGUF is held to transformers, as the HF directory is. */
-START_TEST(lfm2_gguf) { causal("lfm2", "model-f32.gguf", "logits_hf.f32"); }
+START_TEST(lfm2_gguf) { causal("lfm2", "model-f32.gguf", "logits_hf.f32", _i); }
 END_TEST
 
 /* ---- bert ----------------------------------------------------------------------------------- */
 
-static void bert(const char *name, const char *file, const char *ref_file) {
+static void bert(const char *name, const char *file, const char *ref_file, enum lm_isa isa) {
+    if (!lm_isa_available(isa)) return;
     struct ref r = load_ref(name);
     float *want = load_f32(name, ref_file, (size_t)r.n * r.n_embd);
     struct lm_model *m = load(name, file);
@@ -239,6 +245,7 @@ static void bert(const char *name, const char *file, const char *ref_file) {
     }
     struct lm_session *s;
     ck_assert_msg(lm_session_create(m, NULL, &s) == LM_OK, "%s", lm_last_error());
+    ck_assert_msg(lm_ctx_set_isa(lm_session_ctx(s), isa) == LM_OK, "%s", lm_last_error());
     float *got = malloc((size_t)r.n * r.n_embd * sizeof *got);
     ck_assert_msg(lm_embed(s, (const char *const *)r.text, r.n, got) == LM_OK, "%s",
                   lm_last_error());
@@ -251,8 +258,8 @@ static void bert(const char *name, const char *file, const char *ref_file) {
         }
         double cos = dot / sqrt(gg * ww);
         ck_assert_msg(cos >= 0.99999 && worst <= 1e-5,
-                      "%s/%s vs %s text %d: cosine %.8f, max |diff| %g", name, file, ref_file, i,
-                      cos, worst);
+                      "%s/%s vs %s [%s] text %d: cosine %.8f, max |diff| %g", name, file, ref_file,
+                      lm_isa_name(isa), i, cos, worst);
     }
     lm_session_free(s);
     lm_model_free(m);
@@ -261,30 +268,30 @@ static void bert(const char *name, const char *file, const char *ref_file) {
 }
 
 START_TEST(bert_mean) {
-    bert("bert-mean", "hf", "emb_st.f32");
-    bert("bert-mean", "model-f32.gguf", "emb_st.f32");
+    bert("bert-mean", "hf", "emb_st.f32", _i);
+    bert("bert-mean", "model-f32.gguf", "emb_st.f32", _i);
 }
 END_TEST
 START_TEST(bert_cls) {
-    bert("bert-cls", "hf", "emb_st.f32");
-    bert("bert-cls", "model-f32.gguf", "emb_st.f32");
+    bert("bert-cls", "hf", "emb_st.f32", _i);
+    bert("bert-cls", "model-f32.gguf", "emb_st.f32", _i);
 }
 END_TEST
 
 int main(void) {
     Suite *s = suite_create("models");
     TCase *tc = tcase_create("tiny");
-    tcase_add_test(tc, llama_hf);
-    tcase_add_test(tc, llama_gguf);
-    tcase_add_test(tc, llama_tied_hf);
-    tcase_add_test(tc, llama_tied_gguf);
-    tcase_add_test(tc, mistral_hf);
-    tcase_add_test(tc, mistral_gguf_swa);
-    tcase_add_test(tc, mistral_gguf);
-    tcase_add_test(tc, lfm2_hf);
-    tcase_add_test(tc, lfm2_gguf);
-    tcase_add_test(tc, bert_mean);
-    tcase_add_test(tc, bert_cls);
+    tcase_add_loop_test(tc, llama_hf, 0, LM_ISA_COUNT);
+    tcase_add_loop_test(tc, llama_gguf, 0, LM_ISA_COUNT);
+    tcase_add_loop_test(tc, llama_tied_hf, 0, LM_ISA_COUNT);
+    tcase_add_loop_test(tc, llama_tied_gguf, 0, LM_ISA_COUNT);
+    tcase_add_loop_test(tc, mistral_hf, 0, LM_ISA_COUNT);
+    tcase_add_loop_test(tc, mistral_gguf_swa, 0, LM_ISA_COUNT);
+    tcase_add_loop_test(tc, mistral_gguf, 0, LM_ISA_COUNT);
+    tcase_add_loop_test(tc, lfm2_hf, 0, LM_ISA_COUNT);
+    tcase_add_loop_test(tc, lfm2_gguf, 0, LM_ISA_COUNT);
+    tcase_add_loop_test(tc, bert_mean, 0, LM_ISA_COUNT);
+    tcase_add_loop_test(tc, bert_cls, 0, LM_ISA_COUNT);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -424,6 +424,78 @@ START_TEST(op_threads_strided_and_errors) {
 }
 END_TEST
 
+/* ---- F16 / BF16 row converters ----------------------------------------------------------- */
+
+/* f32 rows from halves h: bit-identical to the reference, except that a signalling NaN half
+ * may come back quieted (bit 22 set, sign and payload kept): the reference keeps its bits,
+ * F16C's vcvtph2ps quiets it. Returns the first index that differs, or -1. */
+static int64_t f16_rows_differ(const float *got, const float *want, const uint16_t *h, int64_t n,
+                               bool f16) {
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t g, w;
+        memcpy(&g, &got[i], 4), memcpy(&w, &want[i], 4);
+        const bool snan = f16 && (h[i] & 0x7c00) == 0x7c00 && (h[i] & 0x1ff) && !(h[i] & 0x200);
+        if (g != w && !(snan && g == (w | 0x400000u))) return i;
+    }
+    return -1;
+}
+
+/* Every level's F16 and BF16 converters give the scalar reference's bits (rt/dtype.c): every
+ * half to f32 (see f16_rows_differ for signalling NaNs), and random f32 bit patterns (NaN
+ * payloads, subnormals, ties, overflow) plus hand-picked edges back, at lengths 1..40 and
+ * longer, so every tail of a 4-, 8- or 16-lane kernel is reached, and whole rows from an odd
+ * offset. check_rt does this natively; here it runs for the emulated levels too. */
+START_TEST(f16_bf16_converters_match_scalar) {
+    enum lm_isa lv[LM_ISA_COUNT];
+    int nl = tu_simd_levels(lv);
+    const int64_t n = 65536 + 13;
+    uint16_t *h = tu_alloc(n * 2), *h2 = tu_alloc(n * 2), *h3 = tu_alloc(n * 2);
+    float *f = tu_alloc(n * 4), *f2 = tu_alloc(n * 4), *f3 = tu_alloc(n * 4);
+    struct tu_rng r = tu_rng(6);
+    for (int64_t i = 0; i < n; i++)
+        h[i] = (uint16_t)i;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)tu_next(&r);
+        memcpy(&f[i], &u, 4);
+    }
+    static const uint32_t edge[] = {0x7f800001u, 0xff800001u, 0x7fc00000u, 0x7fbfffffu,
+                                    0x7f800000u, 0x477fefffu, 0x477ff000u, 0x33000000u,
+                                    0x33000001u, 0x387fe000u, 0x3f808000u, 0x3f818000u,
+                                    0x7f7fffffu, 0x00000001u, 0x80000000u, 0x38800000u};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
+        memcpy(&f[3 * i + 1], &edge[i], 4);
+    const struct lm_kernels *ref = lm_kernels_get(LM_ISA_REF);
+    for (int l = 0; l < nl; l++) {
+        const struct lm_kernels *k = lm_kernels_get(lv[l]);
+        for (int bf = 0; bf < 2; bf++) {
+            enum lm_dtype t = bf ? LM_BF16 : LM_F16;
+            for (int64_t len = 1; len <= n; len = len < 40 ? len + 1 : len * 7 + 3) {
+                ref->to_f32[t](f2, h, len);
+                k->to_f32[t](f3, h, len);
+                ck_assert_msg(f16_rows_differ(f3, f2, h, len, !bf) < 0, "%s %s to_f32 len %lld",
+                              lm_isa_name(lv[l]), lm_dtype_name(t), (long long)len);
+                ref->from_f32[t](h2, f, len);
+                k->from_f32[t](h3, f, len);
+                ck_assert_msg(memcmp(h2, h3, len * 2) == 0, "%s %s from_f32 len %lld",
+                              lm_isa_name(lv[l]), lm_dtype_name(t), (long long)len);
+            }
+            /* the whole row, once more from an odd offset (unaligned rows) */
+            ref->to_f32[t](f2, h + 1, n - 1);
+            k->to_f32[t](f3, h + 1, n - 1);
+            int64_t d = f16_rows_differ(f3, f2, h + 1, n - 1, !bf);
+            ck_assert_msg(d < 0, "%s %s to_f32 offset 1: half %04x", lm_isa_name(lv[l]),
+                          lm_dtype_name(t), d < 0 ? 0 : h[d + 1]);
+            ref->from_f32[t](h2, f + 1, n - 1);
+            k->from_f32[t](h3, f + 1, n - 1);
+            ck_assert_msg(memcmp(h2, h3, (n - 1) * 2) == 0, "%s %s from_f32 offset 1",
+                          lm_isa_name(lv[l]), lm_dtype_name(t));
+        }
+    }
+    lm_aligned_free(h), lm_aligned_free(h2), lm_aligned_free(h3);
+    lm_aligned_free(f), lm_aligned_free(f2), lm_aligned_free(f3);
+}
+END_TEST
+
 static Suite *quant_legacy_suite(void) {
     Suite *s = suite_create("quant_legacy");
     TCase *tc = tcase_create("q8_0 q4_0 q4_1");
@@ -436,6 +508,7 @@ static Suite *quant_legacy_suite(void) {
     tcase_add_test(tc, simd_quantize_identical_blocks);
     tcase_add_test(tc, edge_blocks);
     tcase_add_test(tc, op_threads_strided_and_errors);
+    tcase_add_test(tc, f16_bf16_converters_match_scalar);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -18,7 +18,10 @@ lmrt=${LMRT_BIN:-build/lmrt}
 [ -x "$lmrt" ] || { echo "fetch_models: $lmrt is not built (run ninja first)" >&2; exit 1; }
 mkdir -p "$dir"
 
-LMRT_CACHE=$dir "$lmrt" pull smollm2-135m-instruct all-minilm-l6-v2 mistral-tokenizer-v1 >/dev/null
+# a cross build's lmrt runs under qemu-user (build/test-runner, written by configure --host)
+runner=
+[ -f build/test-runner ] && runner=$(cat build/test-runner)
+LMRT_CACHE=$dir $runner "$lmrt" pull smollm2-135m-instruct all-minilm-l6-v2 mistral-tokenizer-v1 >/dev/null
 
 # The LFM2 tokenizer and llama.cpp's tokenizer test vectors come from the shared folder beside
 # the checkout (or $LMRT_SHARED): staged here so tests find everything under one directory.

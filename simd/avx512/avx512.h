@@ -12,6 +12,7 @@
 #ifdef LMRT_EMU
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
+#include <simde_x86_extra.h> /* tests/emu: what SIMDe 0.7.4 lacks; add missing intrinsics there */
 #else
 #include <immintrin.h>
 #endif
