@@ -177,11 +177,12 @@ lmk_neon_rows(const struct lm_mm *a, enum lm_dtype dt, int64_t n, int64_t m0, co
         lmk_neon_rows_asym(a, dt, n, m0, mr);
 }
 
-/* Columns [n0, n1) of mr (1..4) x rows from m0. */
-static inline __attribute__((always_inline)) void lmk_neon_cols(const struct lm_mm *a,
-                                                                enum lm_dtype dt, int64_t m0,
-                                                                int64_t mr, int64_t n0,
-                                                                int64_t n1) {
+/* Columns [n0, n1) of mr (1..4) x rows from m0. Not inlined: both pass orders of lmk_neon_mm
+ * call this one copy (dt is the file's constant, which GCC propagates into it), so each
+ * (dtype, mr) row kernel is emitted once. */
+static __attribute__((noinline)) void lmk_neon_cols(const struct lm_mm *a, enum lm_dtype dt,
+                                                    int64_t m0, int64_t mr, int64_t n0,
+                                                    int64_t n1) {
     switch (mr) {
     case 1:
         for (int64_t n = n0; n < n1; n++)

@@ -136,10 +136,11 @@ static inline __attribute__((always_inline)) void lmq_neon_cols(const struct lm_
         lmq_neon_tile(a, dt, m0, MR, n, n1 - n < 4 ? (int)(n1 - n) : 4);
 }
 
-static inline __attribute__((always_inline)) void lmq_neon_cols_mr(const struct lm_mm *a,
-                                                                   enum lm_dtype dt, int64_t m0,
-                                                                   int64_t mr, int64_t n0,
-                                                                   int64_t n1) {
+/* Not inlined: both pass orders of lmq_neon_mm call this one copy (dt is the file's constant,
+ * which GCC propagates into it), so each (dtype, MR) tile is emitted once. */
+static __attribute__((noinline)) void lmq_neon_cols_mr(const struct lm_mm *a, enum lm_dtype dt,
+                                                       int64_t m0, int64_t mr, int64_t n0,
+                                                       int64_t n1) {
     switch (mr) {
     case 1: lmq_neon_cols(a, dt, m0, 1, n0, n1); break;
     case 2: lmq_neon_cols(a, dt, m0, 2, n0, n1); break;
