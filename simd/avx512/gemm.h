@@ -39,6 +39,10 @@
 #define LM_X512_MC         168  /* m block (14 micro-panels): packed x (126 KiB) stays in L2 */
 #define LM_X512_NC         1024 /* n block: packed W (kc x nc f32 = 768 KiB) reused across m */
 
+/* Forced inline where constant arguments (dtype, widths, tile sizes) must fold away; the
+ * transpose and the lane sums are left to the compiler (plain static inline): forced into
+ * every GEMV and pack instance, they multiply the emulated build's compile time (SIMDe,
+ * sanitizers) for no gain, as neither sits in a k loop. */
 #define LM_X512_INLINE static inline __attribute__((always_inline))
 
 /* Pack W rows [0, nr) (nr <= 32, w points at row 0, column k0) over kc columns into
@@ -121,7 +125,7 @@ LM_X512_INLINE __m512i lm_x512_idx_hi_halves(void) {
 /* r[i] holds row i of a 16x16 block; afterwards r[i] holds column i. Four rounds of 16
  * two-source shuffles: pairs of rows interleaved (unpck), 4x4 blocks finished (shufps), then
  * the 128-bit blocks of four row groups gathered (vpermt2ps twice). */
-LM_X512_INLINE void lm_x512_transpose16(__m512 r[16]) {
+static inline void lm_x512_transpose16(__m512 r[16]) {
     __m512 t[16], u[16];
 #pragma GCC unroll 8
     for (int i = 0; i < 8; i++) {
@@ -157,7 +161,7 @@ LM_X512_INLINE void lm_x512_transpose16(__m512 r[16]) {
  * v[i] + v[i+8], s2[i] = s1[i] + s1[i+4], s3[i] = s2[i] + s2[i+2], then s3[0] + s3[1]; done for
  * 16 vectors at once by a transposing tree (15 shuffle pairs, 15 adds and one permute, instead
  * of ~8 operations per vector). */
-LM_X512_INLINE __m512 lm_x512_hsum16(const __m512 *v, int n) {
+static inline __m512 lm_x512_hsum16(const __m512 *v, int n) {
     __m512 a[16], b[8], c[4], d[2];
 #pragma GCC unroll 16
     for (int j = 0; j < 16; j++)
