@@ -505,99 +505,100 @@ START_TEST(f16_bf16_converters_match_scalar) {
     }
     lm_aligned_free(h), lm_aligned_free(h2), lm_aligned_free(h3);
     lm_aligned_free(f), lm_aligned_free(f2), lm_aligned_free(f3);
-    /* ---- F16 and BF16 rows ------------------------------------------------------------------- */
+}
+END_TEST
 
-    static uint32_t f32_bits(float f) {
-        uint32_t u;
-        memcpy(&u, &f, 4);
-        return u;
-    }
+/* ---- F16 and BF16 rows ------------------------------------------------------------------- */
 
-    /* Every level's to_f32 / from_f32 rows for F16 and BF16 against the scalar conversions of
-     * rt/dtype.c, bit for bit: every half and bf16 pattern widened, and f32 patterns (random, plus
-     * ties, subnormals, overflow, inf, NaN with payloads) narrowed, at lengths 1..70 and 1000
-     * (tails of 8- and 16-lane kernels: 17, 31, 33...), nothing written past the row. One
-     * exception, a hardware fact: vcvtph2ps quiets a signalling half NaN (sets the f32 quiet bit,
-     * payload kept) where the scalar widening keeps it signalling; either is accepted (both are
-     * NaN of the same sign and payload). */
-    START_TEST(f16_bf16_rows_bit_identical) {
-        enum { N = 65536 };
-        enum lm_isa lv[LM_ISA_COUNT];
-        const int nl = tu_simd_levels(lv);
-        uint16_t *h = tu_alloc(N * 2 + 2), *hg = tu_alloc(N * 2 + 2);
-        float *f = tu_alloc(N * 4 + 4), *fg = tu_alloc(N * 4 + 4);
-        struct tu_rng r = tu_rng(5);
-        for (int l = 0; l < nl; l++) {
-            const struct lm_kernels *k = lm_kernels_get(lv[l]);
-            for (int d = 0; d < 2; d++) {
-                const enum lm_dtype dt = d ? LM_BF16 : LM_F16;
-                const char *nm = lm_dtype_name(dt);
-                /* widen: all 65536 patterns in one row, then short rows of them */
-                for (int i = 0; i < N; i++)
-                    h[i] =
-                        (uint16_t)(i * 40503u); /* odd multiplier: a permutation of all of them */
-                for (int64_t n = 1; n <= N; n = n < 70 ? n + 1 : n < 1000 ? 1000 : N + 1) {
-                    fg[n] = 12345.0f;
-                    k->to_f32[dt](fg, h, n);
-                    ck_assert_msg(fg[n] == 12345.0f, "%s %s to_f32 wrote past n = %lld",
-                                  lm_isa_name(lv[l]), nm, (long long)n);
-                    for (int64_t i = 0; i < n; i++) {
-                        const float w = d ? lm_bf16_to_f32(h[i]) : lm_f16_to_f32(h[i]);
-                        const uint32_t want = f32_bits(w), got = f32_bits(fg[i]);
-                        const bool quieted = !d && isnan(w) && got == (want | 0x00400000u);
-                        ck_assert_msg(got == want || quieted,
-                                      "%s %s to_f32(%04x) = %08x, want %08x", lm_isa_name(lv[l]),
-                                      nm, h[i], got, want);
-                    }
+static uint32_t f32_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+/* Every level's to_f32 / from_f32 rows for F16 and BF16 against the scalar conversions of
+ * rt/dtype.c, bit for bit: every half and bf16 pattern widened, and f32 patterns (random, plus
+ * ties, subnormals, overflow, inf, NaN with payloads) narrowed, at lengths 1..70 and 1000
+ * (tails of 8- and 16-lane kernels: 17, 31, 33...), nothing written past the row. One
+ * exception, a hardware fact: vcvtph2ps quiets a signalling half NaN (sets the f32 quiet bit,
+ * payload kept) where the scalar widening keeps it signalling; either is accepted (both are
+ * NaN of the same sign and payload). */
+START_TEST(f16_bf16_rows_bit_identical) {
+    enum { N = 65536 };
+    enum lm_isa lv[LM_ISA_COUNT];
+    const int nl = tu_simd_levels(lv);
+    uint16_t *h = tu_alloc(N * 2 + 2), *hg = tu_alloc(N * 2 + 2);
+    float *f = tu_alloc(N * 4 + 4), *fg = tu_alloc(N * 4 + 4);
+    struct tu_rng r = tu_rng(5);
+    for (int l = 0; l < nl; l++) {
+        const struct lm_kernels *k = lm_kernels_get(lv[l]);
+        for (int d = 0; d < 2; d++) {
+            const enum lm_dtype dt = d ? LM_BF16 : LM_F16;
+            const char *nm = lm_dtype_name(dt);
+            /* widen: all 65536 patterns in one row, then short rows of them */
+            for (int i = 0; i < N; i++)
+                h[i] = (uint16_t)(i * 40503u); /* odd multiplier: a permutation of all of them */
+            for (int64_t n = 1; n <= N; n = n < 70 ? n + 1 : n < 1000 ? 1000 : N + 1) {
+                fg[n] = 12345.0f;
+                k->to_f32[dt](fg, h, n);
+                ck_assert_msg(fg[n] == 12345.0f, "%s %s to_f32 wrote past n = %lld",
+                              lm_isa_name(lv[l]), nm, (long long)n);
+                for (int64_t i = 0; i < n; i++) {
+                    const float w = d ? lm_bf16_to_f32(h[i]) : lm_f16_to_f32(h[i]);
+                    const uint32_t want = f32_bits(w), got = f32_bits(fg[i]);
+                    const bool quieted = !d && isnan(w) && got == (want | 0x00400000u);
+                    ck_assert_msg(got == want || quieted, "%s %s to_f32(%04x) = %08x, want %08x",
+                                  lm_isa_name(lv[l]), nm, h[i], got, want);
                 }
-                /* narrow: random patterns, then edge values over them */
-                for (int i = 0; i < N; i++) {
-                    const uint32_t u = (uint32_t)tu_next(&r);
-                    memcpy(&f[i], &u, 4);
-                }
-                const uint32_t edge[] = {0x3f808000u, 0x3f818000u, 0x3f808001u, 0x7f7fffffu,
-                                         0x477ff000u, 0x477fefffu, 0x33000000u, 0x33000001u,
-                                         0x387fc000u, 0x00000001u, 0x80000001u, 0x7f800000u,
-                                         0xff800000u, 0x7f800001u, 0xffc00001u, 0x7fbfffffu,
-                                         0x00000000u, 0x80000000u, 0x3f800000u, 0x3a801000u};
-                for (int64_t i = 0; i < 70; i++)
-                    memcpy(&f[3 * i + 1], &edge[i % 20], 4);
-                for (int64_t n = 1; n <= N; n = n < 70 ? n + 1 : n < 1000 ? 1000 : N + 1) {
-                    hg[n] = 0xabcd;
-                    k->from_f32[dt](hg, f, n);
-                    ck_assert_msg(hg[n] == 0xabcd, "%s %s from_f32 wrote past n = %lld",
-                                  lm_isa_name(lv[l]), nm, (long long)n);
-                    for (int64_t i = 0; i < n; i++) {
-                        const uint16_t want = d ? lm_f32_to_bf16(f[i]) : lm_f32_to_f16(f[i]);
-                        ck_assert_msg(hg[i] == want, "%s %s from_f32(%08x) = %04x, want %04x",
-                                      lm_isa_name(lv[l]), nm, f32_bits(f[i]), hg[i], want);
-                    }
+            }
+            /* narrow: random patterns, then edge values over them */
+            for (int i = 0; i < N; i++) {
+                const uint32_t u = (uint32_t)tu_next(&r);
+                memcpy(&f[i], &u, 4);
+            }
+            const uint32_t edge[] = {0x3f808000u, 0x3f818000u, 0x3f808001u, 0x7f7fffffu,
+                                     0x477ff000u, 0x477fefffu, 0x33000000u, 0x33000001u,
+                                     0x387fc000u, 0x00000001u, 0x80000001u, 0x7f800000u,
+                                     0xff800000u, 0x7f800001u, 0xffc00001u, 0x7fbfffffu,
+                                     0x00000000u, 0x80000000u, 0x3f800000u, 0x3a801000u};
+            for (int64_t i = 0; i < 70; i++)
+                memcpy(&f[3 * i + 1], &edge[i % 20], 4);
+            for (int64_t n = 1; n <= N; n = n < 70 ? n + 1 : n < 1000 ? 1000 : N + 1) {
+                hg[n] = 0xabcd;
+                k->from_f32[dt](hg, f, n);
+                ck_assert_msg(hg[n] == 0xabcd, "%s %s from_f32 wrote past n = %lld",
+                              lm_isa_name(lv[l]), nm, (long long)n);
+                for (int64_t i = 0; i < n; i++) {
+                    const uint16_t want = d ? lm_f32_to_bf16(f[i]) : lm_f32_to_f16(f[i]);
+                    ck_assert_msg(hg[i] == want, "%s %s from_f32(%08x) = %04x, want %04x",
+                                  lm_isa_name(lv[l]), nm, f32_bits(f[i]), hg[i], want);
                 }
             }
         }
-        lm_aligned_free(h), lm_aligned_free(hg), lm_aligned_free(f), lm_aligned_free(fg);
     }
-    END_TEST
+    lm_aligned_free(h), lm_aligned_free(hg), lm_aligned_free(f), lm_aligned_free(fg);
+}
+END_TEST
 
-    static Suite *quant_legacy_suite(void) {
-        Suite *s = suite_create("quant_legacy");
-        TCase *tc = tcase_create("q8_0 q4_0 q4_1");
-        tcase_set_timeout(tc, 60);
-        tcase_add_test(tc, known_blocks_dequantize);
-        tcase_add_test(tc, known_blocks_quantize);
-        tcase_add_test(tc, gguf_golden_blocks);
-        tcase_add_test(tc, roundtrip_error_bounds);
-        tcase_add_test(tc, simd_dequantize_bit_identical);
-        tcase_add_test(tc, simd_quantize_identical_blocks);
-        tcase_add_test(tc, edge_blocks);
-        tcase_add_test(tc, op_threads_strided_and_errors);
-        tcase_add_test(tc, f16_bf16_converters_match_scalar);
-        suite_add_tcase(s, tc);
-        TCase *tf = tcase_create("f16 bf16 rows");
-        tcase_set_timeout(tf, 60);
-        tcase_add_test(tf, f16_bf16_rows_bit_identical);
-        suite_add_tcase(s, tf);
-        return s;
-    }
+static Suite *quant_legacy_suite(void) {
+    Suite *s = suite_create("quant_legacy");
+    TCase *tc = tcase_create("q8_0 q4_0 q4_1");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, known_blocks_dequantize);
+    tcase_add_test(tc, known_blocks_quantize);
+    tcase_add_test(tc, gguf_golden_blocks);
+    tcase_add_test(tc, roundtrip_error_bounds);
+    tcase_add_test(tc, simd_dequantize_bit_identical);
+    tcase_add_test(tc, simd_quantize_identical_blocks);
+    tcase_add_test(tc, edge_blocks);
+    tcase_add_test(tc, op_threads_strided_and_errors);
+    tcase_add_test(tc, f16_bf16_converters_match_scalar);
+    suite_add_tcase(s, tc);
+    TCase *tf = tcase_create("f16 bf16 rows");
+    tcase_set_timeout(tf, 60);
+    tcase_add_test(tf, f16_bf16_rows_bit_identical);
+    suite_add_tcase(s, tf);
+    return s;
+}
 
-    int main(void) { return tu_run(quant_legacy_suite()); }
+int main(void) { return tu_run(quant_legacy_suite()); }

@@ -532,7 +532,8 @@ LMRT_EMU_INLINE simde__m512 lmrt_emu_mm512_cvtpbh_ps(simde__m256bh a) {
 LMRT_EMU_INLINE simde__m512 lmrt_emu_mm512_abs_ps(simde__m512 a) {
     uint32_t v[16];
     memcpy(v, &a, 64);
-    for (int i = 0; i < 16; i++) v[i] &= 0x7fffffffu;
+    for (int i = 0; i < 16; i++)
+        v[i] &= 0x7fffffffu;
     simde__m512 r;
     memcpy(&r, v, 64);
     return r;
