@@ -13,8 +13,6 @@
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
 #include <simde_x86_extra.h> /* tests/emu: what SIMDe 0.7.4 lacks; add missing intrinsics there */
-#include <avx512_emu.h>      /* what SIMDe 0.7.4 lacks: masked loads/stores, vcvtph2ps zmm... */
-#include <avx512_emu_mm.h>   /* the float matmuls' masked loads/stores and widenings  */
 #else
 #include <immintrin.h>
 #endif

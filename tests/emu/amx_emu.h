@@ -273,7 +273,7 @@ static inline void amxe_dpbf16ps(int c, int a, int b) {
 
 /* AVX-512 intrinsics the AMX kernels use that SIMDe 0.7.4 lacks (without these a kernel falls
  * through to GCC's own, which needs -mavx512f). Skipped where a header included before this
- * one (tests/emu/avx512_emu.h, SIMDe) already maps the name. Masked stores write only the
+ * one (tests/emu/simde_x86_extra.h, SIMDe) already maps the name. Masked stores write only the
  * lanes whose mask bit is set, as the hardware does (the others may lie past a buffer). */
 #ifndef _mm512_mask_storeu_ps
 static inline void amxe_mm512_mask_storeu_ps(void *p, __mmask16 k, __m512 v) {

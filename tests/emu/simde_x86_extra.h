@@ -16,6 +16,7 @@
 #ifndef LMRT_TESTS_EMU_SIMDE_X86_EXTRA_H
 #define LMRT_TESTS_EMU_SIMDE_X86_EXTRA_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -544,5 +545,61 @@ LMRT_EMU_INLINE simde__m512 lmrt_emu_mm512_abs_ps(simde__m512 a) {
  * (_mm512_cvtepu32_epi32). */
 #undef _mm512_cvtepu32_ps
 #define _mm512_cvtepu32_ps(a) simde_mm512_cvtepu32_ps(a)
+
+/* ---- arithmetic SIMDe lacks or gets wrong: vfmaddsub, vscalefps, vrcp14ps ---------------- */
+
+/* vfmaddsub: even lanes a b - c, odd lanes a b + c, each one rounding (fmaf) */
+#undef _mm512_fmaddsub_ps
+#define _mm512_fmaddsub_ps lm_emu512_fmaddsub_ps
+static inline __m512 lm_emu512_fmaddsub_ps(__m512 a, __m512 b, __m512 c) {
+    float x[16], y[16], z[16];
+    memcpy(x, &a, 64), memcpy(y, &b, 64), memcpy(z, &c, 64);
+    for (int i = 0; i < 16; i++)
+        x[i] = fmaf(x[i], y[i], i & 1 ? z[i] : -z[i]);
+    __m512 v;
+    memcpy(&v, x, 64);
+    return v;
+}
+
+/* vscalefps: SIMDe computes a * exp2(floor(b)) with 2^floor(b) in f32, which overflows for
+ * b >= 128 even where the product is finite, and flushes subnormal a. Here: a * 2^floor(b) rounded
+ * once; NaN in either gives NaN. The product in double is exact for every finite f32 a and the
+ * clamped exponent, so the one rounding is the conversion to f32 (which handles overflow to inf and
+ * subnormal results correctly). */
+#undef _mm512_scalef_ps
+#define _mm512_scalef_ps lm_emu512_scalef_ps
+static inline __m512 lm_emu512_scalef_ps(__m512 a, __m512 b) {
+    float x[16], e[16];
+    memcpy(x, &a, 64), memcpy(e, &b, 64);
+    for (int i = 0; i < 16; i++) {
+        if (isnan(x[i]) || isnan(e[i])) {
+            x[i] = x[i] + e[i];
+            continue;
+        }
+        const double f = floor((double)e[i]);
+        const int n = f > 2000 ? 2000 : f < -2000 ? -2000 : (int)f;
+        x[i] = (float)((double)x[i] * ldexp(1.0, n));
+    }
+    __m512 v;
+    memcpy(&v, x, 64);
+    return v;
+}
+
+/* vrcp14ps: Intel documents only a relative error below 2^-14; this returns the correctly
+ * rounded 1/a, which meets the bound, so bits below it may differ from a real CPU (kernels
+ * refine it with a Newton step and are tested to tolerances). */
+#undef _mm512_rcp14_ps
+#define _mm512_rcp14_ps lm_emu512_rcp14_ps
+static inline __m512 lm_emu512_rcp14_ps(__m512 a) {
+    float x[16];
+    memcpy(x, &a, 64);
+    for (int i = 0; i < 16; i++)
+        x[i] = 1.0f / x[i];
+    __m512 v;
+    memcpy(&v, x, 64);
+    return v;
+}
+
+/* vextractf32x8: the 256-bit half imm (0 low, 1 high) */
 
 #endif
